@@ -1,0 +1,55 @@
+"""Test-wide fixtures: a real Redis for the whole session.
+
+Tests that touch the channel layer, Celery or board state use a real Redis server: the one
+REDIS_URL names, or a private one started here exactly as `make run` starts its own.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_server = None
+
+
+def pytest_configure(config):
+    global _server
+    from django.conf import settings
+
+    from wallboard.embedded_redis import EmbeddedRedis
+
+    url = os.environ.get("REDIS_URL", "").strip()
+    if not url:
+        # A short path: unix socket paths are limited to about 100 characters.
+        _server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="wb-redis-")))
+        url = _server.start()
+        os.environ["REDIS_URL"] = url
+    from wallboard.settings import redis_settings
+
+    for key, value in redis_settings(url).items():
+        setattr(settings, key, value)
+
+
+def pytest_unconfigure(config):
+    if _server is not None:
+        _server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """The private Redis server (None when REDIS_URL points elsewhere)."""
+    return _server
+
+
+@pytest.fixture
+def redis_client():
+    """A client of the test Redis, emptied before the test."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.flushdb()
+    yield client
+    client.close()

@@ -1,0 +1,3 @@
+"""Board pages: kiosk, supervisor views."""
+
+urlpatterns: list = []

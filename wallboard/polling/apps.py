@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PollingConfig(AppConfig):
+    name = "wallboard.polling"
+    label = "polling"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VccConfig(AppConfig):
+    name = "wallboard.vcc"
+    label = "vcc"
