@@ -1,0 +1,317 @@
+"""Tenants, boards and displays: everything an administrator configures."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from wallboard.core.crypto import EncryptedTextField
+
+# Queue metrics a board may show or put a threshold on (names of the normalised queue records).
+QUEUE_METRICS = [
+    ("queue_size", "Waiting"),
+    ("longest_wait_time", "Longest wait (s)"),
+    ("sla_activity", "SLA %"),
+    ("day_sla_activity", "SLA % today"),
+    ("thirty_min_sla_activity", "SLA % last 30 min"),
+    ("agent_count_wait_transact", "Agents available"),
+    ("agent_count_busy", "Agents busy"),
+    ("agent_count_on_break", "Agents on break"),
+    ("agent_count_work_offline", "Agents offline"),
+    ("agent_count_post_process", "Agents in wrap-up"),
+    ("agent_count_logged_out", "Agents logged out"),
+    ("number_in_offered", "Offered"),
+    ("number_in_progress", "In progress"),
+    ("day_queued", "Queued today"),
+    ("day_accepted", "Accepted today"),
+    ("day_abandoned", "Abandoned today"),
+    ("day_avg_wait_time", "Avg wait today (s)"),
+    ("thirty_min_queued", "Queued 30 min"),
+    ("thirty_min_accepted", "Accepted 30 min"),
+    ("thirty_min_abandoned", "Abandoned 30 min"),
+    ("thirty_min_avg_wait_time", "Avg wait 30 min (s)"),
+    ("thirty_min_longest_wait_time", "Longest wait 30 min (s)"),
+]
+METRIC_NAMES = [name for name, _ in QUEUE_METRICS]
+DEFAULT_QUEUE_METRICS = [
+    "queue_size",
+    "longest_wait_time",
+    "sla_activity",
+    "agent_count_wait_transact",
+    "agent_count_busy",
+    "agent_count_on_break",
+    "day_accepted",
+    "day_abandoned",
+]
+
+slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]*$", "Use lower-case letters, digits and hyphens.")
+
+
+def validate_time_zone(value: str) -> None:
+    """Reject names the zone database does not know."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"“{value}” is not a known time zone; use an IANA name such as Europe/London.") from None
+
+
+def validate_metrics(value) -> None:
+    """A board's metric list must name known queue metrics."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Metrics must be a list of metric names.")
+    unknown = [item for item in value if item not in METRIC_NAMES]
+    if unknown:
+        raise ValidationError(f"Unknown metrics: {', '.join(unknown)}.")
+
+
+def default_metrics() -> list[str]:
+    return list(DEFAULT_QUEUE_METRICS)
+
+
+class Tenant(models.Model):
+    """An 8x8 Contact Center tenant whose statistics we poll."""
+
+    FORMATS = [("json", "JSON"), ("xml", "XML")]
+
+    name = models.CharField("display name", max_length=100, unique=True)
+    base_url = models.CharField(
+        "platform URL",
+        max_length=200,
+        help_text="The platform you log in to, e.g. https://vcc-na4.8x8.com (https only; loopback hosts may use http).",
+    )
+    tenant_name = models.CharField("8x8 tenant name", max_length=100, help_text="Used as the user name in API calls.")
+    token = EncryptedTextField("data request token", help_text="Stored encrypted; never shown again.")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    response_format = models.CharField(max_length=4, choices=FORMATS, default="json")
+    poll_interval = models.PositiveIntegerField(
+        "poll interval (s)", default=10, validators=[MinValueValidator(5), MaxValueValidator(300)],
+        help_text="8x8 refreshes its statistics every 10 s; polling faster gains nothing.",
+    )
+    schedule_refresh_interval = models.PositiveIntegerField(
+        "schedule refresh (s)", default=300, validators=[MinValueValidator(60), MaxValueValidator(86400)]
+    )
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from wallboard.vcc.client import validate_base_url
+
+        if self.base_url:
+            try:
+                self.base_url = validate_base_url(self.base_url)
+            except Exception as exc:  # the client raises its own error type with a user message
+                raise ValidationError({"base_url": str(exc)}) from None
+
+    def client(self):
+        """A client for this tenant's APIs (one session per tenant per process)."""
+        from wallboard.polling.clients import client_for
+
+        return client_for(self)
+
+
+class TenantHealth(models.Model):
+    """How polling a tenant is going; written by the poller, read by admin and /healthz."""
+
+    STATES = [
+        ("pending", "Pending"),
+        ("ok", "OK"),
+        ("degraded", "Degraded"),
+        ("busy", "Busy (503)"),
+        ("unauthorised", "Unauthorised"),
+        ("unreachable", "Unreachable"),
+        ("malformed", "Malformed answers"),
+        ("disabled", "Disabled"),
+    ]
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="health")
+    state = models.CharField(max_length=20, choices=STATES, default="pending")
+    since = models.DateTimeField(default=timezone.now)
+    message = models.CharField(max_length=300, blank=True)
+    last_poll = models.DateTimeField(null=True, blank=True)
+    last_success = models.DateTimeField(null=True, blank=True)
+    last_error = models.DateTimeField(null=True, blank=True)
+    last_error_kind = models.CharField(max_length=30, blank=True)
+    last_error_message = models.CharField(max_length=300, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    schedules_refreshed = models.DateTimeField(null=True, blank=True)
+    schedule_disagreements = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.tenant}: {self.state}"
+
+
+class Board(models.Model):
+    """A wallboard: which queues, groups and agents of one tenant to show, and how."""
+
+    THEMES = [("dark", "Dark"), ("light", "Light")]
+
+    slug = models.SlugField(unique=True, validators=[slug_validator])
+    title = models.CharField(max_length=100)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="boards")
+    theme = models.CharField(max_length=5, choices=THEMES, default="dark")
+    queue_metrics = models.JSONField(default=default_metrics, validators=[validate_metrics])
+    show_agents = models.BooleanField("show agent panel", default=True)
+    hide_logged_out = models.BooleanField("hide logged-out agents", default=True)
+    mute_when_closed = models.BooleanField("mute alerts while closed", default=True)
+    page_seconds = models.PositiveIntegerField(
+        "seconds per agent page", default=12, validators=[MinValueValidator(3), MaxValueValidator(300)]
+    )
+    viewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="visible_boards")
+    viewer_groups = models.ManyToManyField(Group, blank=True, related_name="visible_boards")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BoardQueue(models.Model):
+    """A queue shown on a board, with the schedule that says when it is open."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="queues")
+    queue_id = models.CharField(max_length=64)
+    label = models.CharField(max_length=100, blank=True, help_text="Shown instead of the 8x8 queue name.")
+    schedule_id = models.CharField(max_length=64, blank=True, help_text="The 8x8 schedule this queue follows.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["board", "queue_id"], name="unique_queue_per_board")]
+
+    def __str__(self) -> str:
+        return self.label or self.queue_id
+
+
+class QueueGroup(models.Model):
+    """Several queues shown as one tile: totals, the longest wait, SLA weighted by volume."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="queue_groups")
+    name = models.CharField(max_length=100)
+    queue_ids = models.JSONField(default=list, help_text="Ids of the queues to aggregate.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.queue_ids, list) or not self.queue_ids or not all(isinstance(q, str) for q in self.queue_ids):
+            raise ValidationError({"queue_ids": "Choose at least one queue."})
+
+
+class BoardAgentGroup(models.Model):
+    """An agent group whose agents a board shows (no groups: all agents)."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="agent_groups")
+    group_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["board", "group_id"], name="unique_agent_group_per_board")]
+
+    def __str__(self) -> str:
+        return self.name or self.group_id
+
+
+class Threshold(models.Model):
+    """When a metric turns a tile amber (warn) or red (alert)."""
+
+    DIRECTIONS = [("above", "Alert when above"), ("below", "Alert when below")]
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="thresholds")
+    metric = models.CharField(max_length=40, choices=QUEUE_METRICS)
+    queue_id = models.CharField(
+        max_length=64, blank=True, help_text="Leave empty for every queue and group on the board."
+    )
+    direction = models.CharField(max_length=5, choices=DIRECTIONS, default="above")
+    warn = models.FloatField()
+    alert = models.FloatField()
+
+    class Meta:
+        ordering = ["metric", "queue_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["board", "metric", "queue_id"], name="unique_threshold_per_metric_queue")
+        ]
+
+    def __str__(self) -> str:
+        target = self.queue_id or "all queues"
+        return f"{self.metric} ({target})"
+
+    def clean(self) -> None:
+        if self.warn is None or self.alert is None:
+            return
+        if self.direction == "above" and self.warn >= self.alert:
+            raise ValidationError("With “alert when above”, the warn level must be below the alert level.")
+        if self.direction == "below" and self.warn <= self.alert:
+            raise ValidationError("With “alert when below”, the warn level must be above the alert level.")
+
+
+def hash_token(token: str) -> str:
+    """Display tokens are stored hashed: a database leak must not let anyone in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Display(models.Model):
+    """A TV: shows one board, or a rotation, using a token instead of a login."""
+
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(null=True, blank=True, help_text="Leave empty for no expiry.")
+    revoked = models.DateTimeField(null=True, blank=True, editable=False)
+    last_seen = models.DateTimeField(null=True, blank=True, editable=False)
+    user_agent = models.CharField(max_length=300, blank=True, editable=False)
+    ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def issue_token(self) -> str:
+        """Give this display a new token (the old one stops working) and return it once."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = hash_token(token)
+        return token
+
+    @property
+    def is_active(self) -> bool:
+        if self.revoked is not None:
+            return False
+        return self.expires is None or self.expires > timezone.now()
+
+    def board_slugs(self) -> list[str]:
+        return [item.board.slug for item in self.rotation.select_related("board")]
+
+
+class DisplayBoard(models.Model):
+    """One board in a display's rotation (a single row: no rotation)."""
+
+    display = models.ForeignKey(Display, on_delete=models.CASCADE, related_name="rotation")
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="display_slots")
+    seconds = models.PositiveIntegerField(default=60, validators=[MinValueValidator(5)])
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
