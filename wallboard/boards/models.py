@@ -315,3 +315,6 @@ class DisplayBoard(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.board} for {self.seconds} s"
