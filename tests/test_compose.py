@@ -1,0 +1,52 @@
+"""docker-compose.yml describes production: one image, shared settings, exactly one beat."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_it_has_the_production_services():
+    services = load()["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+
+
+def test_it_runs_web_worker_and_beat_from_one_image_with_one_environment():
+    services = load()["services"]
+    app = [services[name] for name in ("web", "worker", "beat")]
+    assert len({s["image"] for s in app}) == 1
+    assert all(s["build"] == "." for s in app)
+    environments = [s["environment"] for s in app]
+    assert environments[0] == environments[1] == environments[2]
+    env = environments[0]
+    assert env["DEBUG"] == "0"
+    assert env["REDIS_URL"].startswith("redis://redis:")
+    assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:" in env["DATABASE_URL"]
+    for secret in ("SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"):
+        assert ":?" in env[secret], f"{secret} must be required, not defaulted"
+
+
+def test_it_runs_an_asgi_server_a_prefork_worker_and_one_beat():
+    services = load()["services"]
+    assert "uvicorn wallboard.asgi:application" in services["web"]["command"]
+    assert "--pool" in services["worker"]["command"] and "prefork" in services["worker"]["command"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "wallboard", "beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_it_waits_for_healthy_backing_services():
+    services = load()["services"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_it_has_a_dockerfile_for_the_image():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "requirements.txt" in dockerfile
+    assert "collectstatic" in dockerfile

@@ -1,0 +1,92 @@
+"""Create (or refresh) the demo tenant, board, display and admin login against a simulator."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from wallboard.boards.models import Board, BoardQueue, Display, DisplayBoard, QueueGroup, Tenant, Threshold
+from wallboard.vcc.errors import VccError
+
+PASSWORD_FILE = settings.BASE_DIR / ".run" / "admin-password"
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenant and board pointing at a running simulator, and print how to open them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8088", help="the simulator's URL")
+        parser.add_argument("--web-url", default="http://127.0.0.1:8000", help="where the web UI is served")
+
+    def handle(self, *args, **options):
+        tenant = self._tenant(options["base_url"])
+        board = self._board(tenant)
+        password = self._admin()
+        token = self._display(board)
+        web = options["web_url"].rstrip("/")
+        self.stdout.write(f"demo board {web}/d/{token}  (kiosk URL for a TV)")
+        self.stdout.write(f"supervisor {web}/boards/{board.slug}/")
+        self.stdout.write(f"admin      {web}/admin/  user admin, password {password}")
+
+    def _tenant(self, base_url: str) -> Tenant:
+        tenant, _ = Tenant.objects.update_or_create(
+            name="Demo (simulator)",
+            defaults={"base_url": base_url, "tenant_name": "demo", "token": "demo-token", "time_zone": "UTC"},
+        )
+        return tenant
+
+    @transaction.atomic
+    def _board(self, tenant: Tenant) -> Board:
+        board, created = Board.objects.get_or_create(slug="demo", defaults={"title": "Demo contact center", "tenant": tenant})
+        if not created and board.queues.exists():
+            return board
+        try:
+            client = tenant.client()
+            queues = client.queues()
+            schedules = client.schedules()
+        except VccError as exc:
+            self.stderr.write(f"could not read the simulator's queues ({exc}); the demo board starts empty")
+            return board
+        schedule_ids = [s.id for s in schedules]
+        for position, queue in enumerate(queues):
+            schedule_id = schedule_ids[position % len(schedule_ids)] if schedule_ids else ""
+            BoardQueue.objects.get_or_create(
+                board=board, queue_id=queue.queue_id, defaults={"position": position, "schedule_id": schedule_id}
+            )
+        phone = [q.queue_id for q in queues if q.media_type == "phone"]
+        if len(phone) > 1:
+            QueueGroup.objects.get_or_create(board=board, name="All phone queues", defaults={"queue_ids": phone})
+        Threshold.objects.get_or_create(board=board, metric="queue_size", queue_id="", defaults={"warn": 3, "alert": 6})
+        Threshold.objects.get_or_create(
+            board=board, metric="longest_wait_time", queue_id="", defaults={"warn": 60, "alert": 180}
+        )
+        Threshold.objects.get_or_create(
+            board=board, metric="sla_activity", queue_id="", defaults={"direction": "below", "warn": 80, "alert": 60}
+        )
+        return board
+
+    def _admin(self) -> str:
+        User = get_user_model()
+        PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
+        if PASSWORD_FILE.exists() and User.objects.filter(username="admin").exists():
+            return PASSWORD_FILE.read_text().strip()
+        password = secrets.token_urlsafe(12)
+        user, _ = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        PASSWORD_FILE.write_text(password + "\n")
+        PASSWORD_FILE.chmod(0o600)
+        return password
+
+    def _display(self, board: Board) -> str:
+        display = Display.objects.filter(name="Demo TV").first() or Display(name="Demo TV")
+        token = display.issue_token()
+        display.revoked = None
+        display.save()
+        DisplayBoard.objects.get_or_create(display=display, board=board)
+        return token

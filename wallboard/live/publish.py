@@ -1,0 +1,65 @@
+"""The only module that sends to the channel layer.
+
+Everything that reaches a browser goes through here: one already-serialised text per board per
+cycle to the board's group, and control messages to one display's group. Sync callers (Celery
+tasks, admin actions) share one event loop thread per process, so the channel layer keeps one
+Redis connection instead of opening one per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+
+from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
+
+_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+_loop_lock = threading.Lock()
+SEND_TIMEOUT = 5.0
+
+
+def board_group(slug: str) -> str:
+    """Channel-layer group of everyone watching a board."""
+    return f"board.{slug}"
+
+
+def display_group(display_id: int) -> str:
+    """Channel-layer group of one display's connections."""
+    return f"display.{display_id}"
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    pid = os.getpid()
+    with _loop_lock:
+        if _loop is None or _loop[0] != pid or _loop[1].is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="channel-layer-publisher", daemon=True).start()
+            _loop = (pid, loop)
+        return _loop[1]
+
+
+def _send(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _event_loop())
+    future.result(SEND_TIMEOUT)
+
+
+def send_board_texts(slug: str, texts: list[str]) -> None:
+    """Send serialised protocol messages to a board's group, in order."""
+    for text in texts:
+        _send(board_group(slug), {"type": "board.message", "text": text})
+
+
+def send_display_control(display_id: int, action: str, **payload) -> None:
+    """Tell one display's open pages to reload, switch board, or close (revoked)."""
+    _send(display_group(display_id), {"type": "display.control", "action": action, **payload})
+
+
+async def asend_display_control(display_id: int, action: str, **payload) -> None:
+    """The same, from async code."""
+    await get_channel_layer().group_send(display_group(display_id), {"type": "display.control", "action": action, **payload})
