@@ -1,0 +1,584 @@
+"""Wire bodies (XML or JSON) -> normalised records.
+
+Every function takes the raw body as bytes and sniffs the format from its first character, so
+a server that ignores the `.json` suffix still works. Well-formed XML goes through defusedxml
+with DTDs forbidden (no entity expansion, no external entities). The vendor's own samples are
+not well formed (`<day-accepted>10</all-day-accepted>`); only for that kind of error, and only
+without any DTD, a small lenient parser takes over (see `_lenient_xml`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as safe_etree
+from defusedxml import DefusedXmlException
+
+from .errors import MalformedError, UnsafeError
+from .records import (
+    AGENT_FIELDS,
+    QUEUE_FIELDS,
+    Agent,
+    Queue,
+    Schedule,
+    ScheduleException,
+    ScheduleInterval,
+    ScheduleNextStatus,
+    ScheduleStatus,
+    WeekDay,
+    parse_status,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Field tables: wire name -> (attribute, kind, is_alias). Built once at import so the per-field
+# work while parsing 2,000 agents is one dict lookup.
+
+STR, ID, INT, INT_NO_DATA = 0, 1, 2, 3
+
+_AGENT_STR = {"agent-name", "status-code-item-id", "status-code-item-short-code", "status-code-list-id"}
+_AGENT_ID = {"agent-id", "group-id"}
+_AGENT_NO_DATA = {"last-login-time", "time-in-status", "phone-line1-status-time", "phone-line2-status-time"}
+_AGENT_ALIASES = {"day-avg-handling-time": "day-avg-processing-time"}
+
+_QUEUE_STR = {"queue-name", "media-type", "queue-type"}
+_QUEUE_ID = {"queue-id"}
+_QUEUE_NO_DATA = {"day-sla-activity", "sla-activity", "thirty-min-sla-activity", "thirty-min-longest-wait-time"}
+_QUEUE_WIRE_NAMES = {
+    "agent_count_logged_out": "agent-count-loggedOut",
+    "agent_count_on_break": "agent-count-onBreak",
+    "agent_count_post_process": "agent-count-postProcess",
+    "agent_count_wait_transact": "agent-count-waitTransact",
+    "agent_count_work_offline": "agent-count-workOffline",
+}
+
+
+def _field_table(
+    attrs: Iterable[str],
+    wire_names: dict[str, str],
+    strs: set[str],
+    ids: set[str],
+    no_data: set[str],
+    aliases: dict[str, str],
+) -> dict[str, tuple[str, int, bool]]:
+    """Map every accepted wire name (documented, alias, all-day-*) to its attribute."""
+    table: dict[str, tuple[str, int, bool]] = {}
+    for attr in attrs:
+        wire = wire_names.get(attr, attr.replace("_", "-"))
+        kind = STR if wire in strs else ID if wire in ids else INT_NO_DATA if wire in no_data else INT
+        table[wire] = (attr, kind, False)
+        # Real clients also match these names case-insensitively in JSON; be as lenient.
+        table.setdefault(wire.lower(), (attr, kind, False))
+    for alias, wire in aliases.items():
+        table[alias] = (table[wire][0], table[wire][1], True)
+    for wire, (attr, kind, _) in list(table.items()):
+        if wire.startswith("day-"):
+            table.setdefault("all-" + wire, (attr, kind, True))
+    return table
+
+
+AGENT_TABLE = _field_table(AGENT_FIELDS, {}, _AGENT_STR, _AGENT_ID, _AGENT_NO_DATA, _AGENT_ALIASES)
+QUEUE_TABLE = _field_table(QUEUE_FIELDS, _QUEUE_WIRE_NAMES, _QUEUE_STR, _QUEUE_ID, _QUEUE_NO_DATA, {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points.
+
+
+def parse_agents(body: bytes) -> list[Agent]:
+    """All agents in an /agents or /agent/{id} answer."""
+    return _records(body, "agents", "agent", AGENT_TABLE, Agent, "agent_id")
+
+
+def parse_queues(body: bytes) -> list[Queue]:
+    """All queues in a /queues or /queue/{id} answer."""
+    return _records(body, "queues", "queue", QUEUE_TABLE, Queue, "queue_id")
+
+
+def parse_schedules(body: bytes) -> list[Schedule]:
+    """All schedules in a /schedules or /schedulesbyname/{name} answer."""
+    items = _unwrap(_tree(body), "schedules", "schedule", "id")
+    return [_schedule(item) for item in _as_list(items) if item not in (None, "")]
+
+
+def parse_schedule(body: bytes) -> Schedule:
+    """The one schedule of a /schedules/{id} answer."""
+    schedules = parse_schedules(body)
+    if len(schedules) != 1:
+        raise MalformedError(f"expected one schedule, got {len(schedules)}")
+    return schedules[0]
+
+
+def parse_schedule_status(body: bytes) -> ScheduleStatus:
+    """A /schedules/{id}/status answer."""
+    data = _status_object(_tree(body), "schedule-status")
+    return ScheduleStatus(status=_status(data.get("status")))
+
+
+def parse_schedule_next_status(body: bytes) -> ScheduleNextStatus:
+    """A /schedules/{id}/nextstatus answer: now, and what comes next and when."""
+    data = _status_object(_tree(body), "schedule-next-status")
+    raw_next = _blank_to_none(data.get("next-status"))
+    return ScheduleNextStatus(
+        status=_status(data.get("status")),
+        next_status=None if raw_next is None else _status(raw_next),
+        next_change=_epoch_ms(data.get("next-change-utctime")),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Bodies -> trees.
+
+
+def _kind_of(body: bytes) -> str:
+    """'xml' or 'json', from the first significant byte; a login page or garbage is malformed."""
+    first = body[_LEADING.match(body).end() :][:1]
+    if first == b"<":
+        return "xml"
+    if first in (b"{", b"["):
+        return "json"
+    if not first:
+        raise MalformedError("the answer is empty")
+    raise MalformedError("the answer is neither XML nor JSON")
+
+
+_LEADING = re.compile(rb"(?:\xef\xbb\xbf)?\s*")
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedError(f"not valid JSON ({exc})") from None
+
+
+def _xml(body: bytes) -> Element:
+    """Strict, safe XML; the lenient parser only for the vendor's mismatched closing tags."""
+    try:
+        return safe_etree.fromstring(body, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise UnsafeError(f"the XML declares a DTD or entities ({type(exc).__name__})") from None
+    except ParseError as exc:
+        if getattr(exc, "code", None) != _MISMATCH:
+            raise MalformedError(f"not well-formed XML ({exc})") from None
+    return _lenient_xml(body)
+
+
+def _tree(body: bytes) -> Any:
+    """Any body as plain JSON-like data (XML elements become dicts/lists/strings)."""
+    if _kind_of(body) == "json":
+        return _json(body)
+    root = _xml(body)
+    return {root.tag: _xml_value(root)}
+
+
+def _xml_value(el: Element) -> Any:
+    """An element as JSON-like data: text (None if empty) or a dict; repeated tags -> lists."""
+    if len(el) == 0:
+        text = el.text
+        return text.strip() or None if text else None
+    out: dict[str, Any] = {}
+    for child in el:
+        value = _xml_value(child)
+        if child.tag in out:
+            previous = out[child.tag]
+            if isinstance(previous, _Many):
+                previous.append(value)
+            else:
+                out[child.tag] = _Many((previous, value))
+        else:
+            out[child.tag] = value
+    return out
+
+
+class _Many(list):
+    """Repeated XML elements: a list that _xml_value can tell from a scalar."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The lenient XML path.
+
+_MISMATCH = 7  # pyexpat.errors.XML_ERROR_TAG_MISMATCH
+_MARKUP = re.compile(r"<!--.*?-->|<!\[CDATA\[(.*?)\]\]>|<\?.*?\?>|<([^<>]*)>", re.S)
+_TAG = re.compile(r"\s*(/)?\s*([^\s/>]+)[^>]*?(/)?\s*\Z", re.S)
+_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*encoding\s*=\s*['\"]([A-Za-z0-9._-]+)['\"]")
+_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.I)
+
+
+def _lenient_xml(body: bytes) -> Element:
+    """Parse XML whose leaf elements close with the wrong name, as in the vendor's samples.
+
+    A leaf (an element with text only) takes its opening tag's name whatever closes it. Every
+    element with children must be closed by its own name and the root must be closed, so an
+    answer cut off mid-way is malformed, never a partial list. Closing tags after the root
+    (`</agents></groups>`) are ignored.
+    """
+    if _DTD.search(body):
+        raise UnsafeError("the XML declares a DTD or entities")
+    text = _decode(body)
+    stack: list[Element] = []
+    root: Element | None = None
+    pos = 0
+    for match in _MARKUP.finditer(text):
+        _lenient_text(text[pos : match.start()], stack, root)
+        pos = match.end()
+        if match.group(1) is not None:
+            _lenient_text(match.group(1), stack, root, escaped=False)
+            continue
+        markup = match.group(2)
+        if markup is None:
+            continue  # a comment or processing instruction
+        tag = _TAG.match(markup)
+        if tag is None or markup.startswith("!"):
+            raise MalformedError(f"unreadable XML markup <{markup[:40]}>")
+        closing, name, empty = tag.groups()
+        if closing:
+            root = _lenient_close(name, stack, root)
+        elif root is not None and not stack:
+            raise MalformedError(f"XML content after the root element (<{name}>)")
+        else:
+            element = Element(name)
+            if stack:
+                stack[-1].append(element)
+            if empty:
+                root = root if stack else element
+            else:
+                stack.append(element)
+                root = root if len(stack) > 1 else element
+    _lenient_text(text[pos:], stack, root)
+    if root is None or stack:
+        raise MalformedError("the XML answer is incomplete (an element is never closed)")
+    return root
+
+
+def _lenient_close(name: str, stack: list[Element], root: Element | None) -> Element | None:
+    """Close the open element for </name>; see _lenient_xml for the rules."""
+    if not stack:
+        if root is None:
+            raise MalformedError(f"XML closing tag </{name}> before any element")
+        return root  # a stray closing tag after the root, as in the vendor's agents sample
+    top = stack[-1]
+    if top.tag != name:
+        leaf = len(top) == 0
+        if not leaf or any(el.tag == name for el in stack[:-1]):
+            raise MalformedError(f"the XML element <{top.tag}> is never closed")
+    stack.pop()
+    return root
+
+
+def _lenient_text(chunk: str, stack: list[Element], root: Element | None, escaped: bool = True) -> None:
+    if not chunk:
+        return
+    if escaped and "<" in chunk:
+        raise MalformedError("the XML answer is incomplete (a tag is cut off)")
+    if escaped and "&" in chunk:
+        chunk = _unescape(chunk)
+    if not stack:
+        if chunk.strip():
+            raise MalformedError("text outside the XML root element")
+        return
+    top = stack[-1]
+    top.text = (top.text or "") + chunk
+
+
+def _unescape(chunk: str) -> str:
+    if chunk.count("&") != len(_ENTITY.findall(chunk)):
+        raise MalformedError("undefined XML entity")
+
+    def one(match: re.Match[str]) -> str:
+        ref = match.group(1)
+        if ref[0] != "#":
+            return _NAMED[ref]
+        try:
+            return chr(int(ref[2:], 16) if ref[1] == "x" else int(ref[1:]))
+        except (ValueError, OverflowError):
+            raise MalformedError("bad XML character reference") from None
+
+    return _ENTITY.sub(one, chunk)
+
+
+def _decode(body: bytes) -> str:
+    if body.startswith(codecs.BOM_UTF8):
+        body = body[3:]
+    declared = _DECLARED_ENCODING.match(body.lstrip())
+    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        return body.decode(encoding)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise MalformedError(f"cannot decode the XML answer ({exc})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Agents and queues.
+
+Table = dict[str, tuple[str, int, bool]]
+
+
+def _records(body: bytes, plural: str, singular: str, table: Table, cls: Callable[..., Any], key: str) -> list[Any]:
+    if _kind_of(body) == "json":
+        items = _unwrap(_json(body), plural, singular, key.replace("_", "-"))
+        return [_from_json(item, singular, table, cls, key) for item in _as_list(items) if item]
+    root = _xml(body)
+    if root.tag == singular:
+        elements: Iterable[Element] = (root,)
+    elif root.tag == plural:
+        elements = root.iterfind(singular)
+    else:
+        raise MalformedError(f"expected <{plural}> or <{singular}>, got <{root.tag}>")
+    # An element without children is the documents' "…" placeholder or an empty record.
+    return [_from_xml(el, singular, table, cls, key) for el in elements if len(el)]
+
+
+def _from_xml(el: Element, what: str, table: Table, cls: Callable[..., Any], key: str) -> Any:
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    get = table.get
+    for child in el:
+        spec = get(child.tag)
+        if spec is None:
+            extra[child.tag] = _xml_value(child)
+            continue
+        attr, kind, alias = spec
+        if alias and attr in values:
+            continue  # the documented name wins over an alias, whatever the order
+        text = child.text
+        if kind >= INT:
+            try:
+                value = int(text)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                value = _number(text, what, child.tag)
+            if value == -1 and kind == INT_NO_DATA:
+                value = None
+        else:
+            value = text.strip() or None if text else None
+        values[attr] = value
+    return _make(cls, values, extra, what, key)
+
+
+def _from_json(item: Any, what: str, table: Table, cls: Callable[..., Any], key: str) -> Any:
+    if not isinstance(item, dict):
+        raise MalformedError(f"expected a JSON object for each {what}, got {type(item).__name__}")
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    get = table.get
+    for name, raw in item.items():
+        spec = get(name) or get(name.lower())
+        if spec is None:
+            extra[name] = raw
+            continue
+        attr, kind, alias = spec
+        if alias and attr in values:
+            continue
+        if kind >= INT:
+            value = raw if type(raw) is int else _number(raw, what, name)
+            if value == -1 and kind == INT_NO_DATA:
+                value = None
+        elif raw is None or isinstance(raw, str | int | float) and not isinstance(raw, bool):
+            value = str(raw).strip() or None if raw is not None else None
+        else:
+            raise MalformedError(f"{what} field {name} is not a plain value")
+        values[attr] = value
+    return _make(cls, values, extra, what, key)
+
+
+def _make(cls: Callable[..., Any], values: dict[str, Any], extra: dict[str, Any], what: str, key: str) -> Any:
+    if values.get(key) is None:
+        raise MalformedError(f"a {what} without its {key.replace('_', '-')}")
+    if extra:
+        values["extra"] = extra
+    return cls(**values)
+
+
+def _number(raw: Any, what: str, name: str) -> int | float | None:
+    """The slow path of integer fields: empty, padded, fractional or not a number at all."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not text:
+            return None
+        try:
+            raw = float(text)
+        except ValueError:
+            raise MalformedError(f"{what} field {name} is not a number: {text[:40]!r}") from None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw or raw in (float("inf"), float("-inf")):
+        raise MalformedError(f"{what} field {name} is not a number: {str(raw)[:40]!r}")
+    # Percentages may be fractional; everything integral becomes an int.
+    return int(raw) if float(raw).is_integer() else raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedules.
+
+_DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DATE_US = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{1,2})(?::\d{1,2})?")
+
+
+def _unwrap(data: Any, plural: str, singular: str, id_key: str) -> Any:
+    """Dig the items out of {"plural": {"singular": [...]}} and its looser variants."""
+    if isinstance(data, dict) and plural in data:
+        data = data[plural]
+    if isinstance(data, dict):
+        if singular in data:
+            return data[singular]
+        if id_key in data:
+            return data  # a bare record
+        if data:
+            raise MalformedError(f"expected {plural}, got {', '.join(sorted(map(str, data))[:5])}")
+        return []
+    if data is None or data == "" or isinstance(data, list):
+        return data or []
+    raise MalformedError(f"expected a list of {plural}")
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A JSON object (or a lone XML element) where a list is expected is a list of one."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def _text(value: Any, what: str) -> str | None:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    if isinstance(value, dict | list) or isinstance(value, bool):
+        raise MalformedError(f"{what} is not a plain value")
+    return str(value).strip()
+
+
+def _status(value: Any) -> int:
+    try:
+        return parse_status(value)
+    except ValueError as exc:
+        raise MalformedError(str(exc)) from None
+
+
+def _status_object(data: Any, wrapper: str) -> dict[str, Any]:
+    if isinstance(data, dict) and wrapper in data:
+        data = data[wrapper]
+    if not isinstance(data, dict) or "status" not in data:
+        raise MalformedError(f"expected {wrapper} with a status")
+    return data
+
+
+def _epoch_ms(value: Any) -> datetime | None:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    try:
+        ms = int(str(value).strip())
+    except ValueError:
+        raise MalformedError(f"next-change-utctime is not epoch milliseconds: {str(value)[:40]!r}") from None
+    if ms < 0:
+        return None
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedError(f"next-change-utctime is out of range: {ms}") from None
+
+
+def _schedule(item: Any) -> Schedule:
+    if not isinstance(item, dict):
+        raise MalformedError("expected a schedule object")
+    known = {"id", "name", "time-zone", "week-days", "exceptions"}
+    schedule_id = _text(item.get("id"), "schedule id")
+    if schedule_id is None:
+        raise MalformedError("a schedule without its id")
+    return Schedule(
+        id=schedule_id,
+        name=_text(item.get("name"), "schedule name"),
+        time_zone=_text(item.get("time-zone"), "schedule time-zone"),
+        week_days=[_week_day(d) for d in _as_list(_inner(item.get("week-days"), "week-day"))],
+        exceptions=[_exception(e) for e in _as_list(_inner(item.get("exceptions"), "exception"))],
+        extra={k: v for k, v in item.items() if k not in known},
+    )
+
+
+def _inner(value: Any, singular: str) -> Any:
+    """`{"week-day": [...]}` -> the list; a bare list or object passes through."""
+    if isinstance(value, dict) and set(value) == {singular}:
+        return value[singular]
+    if isinstance(value, dict) and not value:
+        return None
+    return value
+
+
+def _week_day(item: Any) -> WeekDay:
+    if not isinstance(item, dict):
+        raise MalformedError("expected a week-day object")
+    day = _blank_to_none(item.get("day"))
+    try:
+        number = int(str(day).strip())
+    except ValueError:
+        raise MalformedError(f"week-day day is not a number: {str(day)[:40]!r}") from None
+    return WeekDay(day=number, properties=_intervals(item.get("properties")))
+
+
+def _exception(item: Any) -> ScheduleException:
+    if not isinstance(item, dict):
+        raise MalformedError("expected an exception object")
+    return ScheduleException(
+        name=_text(item.get("name"), "exception name"),
+        date=_date(item.get("date")),
+        properties=_intervals(item.get("properties")),
+    )
+
+
+def _intervals(value: Any) -> list[ScheduleInterval]:
+    out = []
+    for item in _as_list(value):
+        if not isinstance(item, dict):
+            raise MalformedError("expected schedule properties with status, start-time, end-time")
+        out.append(
+            ScheduleInterval(
+                status=_status(item.get("status")),
+                start_time=_clock(item.get("start-time")),
+                end_time=_clock(item.get("end-time")),
+            )
+        )
+    return out
+
+
+def _clock(value: Any) -> str | None:
+    """HH:MM, zero-padded so the engine and the UI compare like with like."""
+    text = _text(value, "schedule time")
+    if text is None:
+        return None
+    match = _CLOCK.fullmatch(text)
+    if match is None:
+        raise MalformedError(f"not a time of day: {text[:40]!r}")
+    return f"{int(match.group(1)):02d}:{int(match.group(2)):02d}"
+
+
+def _date(value: Any) -> str:
+    """YYYY-MM-DD from YYYY-MM-DD or MM/DD/YYYY."""
+    text = _text(value, "exception date")
+    if text is None:
+        raise MalformedError("a schedule exception without its date")
+    iso = _DATE_ISO.fullmatch(text)
+    us = _DATE_US.fullmatch(text)
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+    elif us:
+        month, day, year = (int(g) for g in us.groups())
+    else:
+        raise MalformedError(f"not a date: {text[:40]!r}")
+    try:
+        return datetime(year, month, day).date().isoformat()
+    except ValueError:
+        raise MalformedError(f"not a date: {text[:40]!r}") from None

@@ -1,0 +1,257 @@
+"""Normalised 8x8 records: what the rest of Wallboard sees instead of the wire formats.
+
+The shapes are fixed by docs/api-shapes.md: documented field names in snake_case, integers as
+int, "-1 means no data" as None, ids as str, unknown fields kept in `extra` under the name they
+came with. `to_dict()` gives exactly the JSON that page shows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+STATUS_OPEN = 0
+STATUS_CLOSED = -1
+CHOICE_STATUSES = range(1, 7)
+
+_CHOICE_RE = re.compile(r"choice\s*#?\s*([1-6])", re.IGNORECASE)
+_WORDS = {"OPEN": STATUS_OPEN, "CLOSED": STATUS_CLOSED}
+
+
+def status_label(code: int) -> str:
+    """OPEN, CLOSED or CHOICE #N for a normalised schedule status code."""
+    if code == STATUS_OPEN:
+        return "OPEN"
+    if code == STATUS_CLOSED:
+        return "CLOSED"
+    return f"CHOICE #{code}"
+
+
+def parse_status(value: Any) -> int:
+    """Normalise any accepted spelling of a schedule status to its int code.
+
+    The live service sends numbers or strings ("0", "OPEN", "CHOICE #3", "Choice #3",
+    "CHOICE3", "3"); anything else is not a status and raises ValueError.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a schedule status: {value!r}")
+    if isinstance(value, int):
+        code = value
+    elif isinstance(value, float) and value.is_integer():
+        code = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        word = _WORDS.get(text.upper())
+        if word is not None:
+            return word
+        match = _CHOICE_RE.fullmatch(text)
+        if match:
+            return int(match.group(1))
+        try:
+            code = int(text)
+        except ValueError:
+            raise ValueError(f"not a schedule status: {value!r}") from None
+    else:
+        raise ValueError(f"not a schedule status: {value!r}")
+    if code in (STATUS_OPEN, STATUS_CLOSED) or code in CHOICE_STATUSES:
+        return code
+    raise ValueError(f"not a schedule status: {value!r}")
+
+
+def _plain(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The documented fields, then unknown ones under their original names.
+
+    Unknown fields go first so a stray wire field can never shadow a documented one.
+    """
+    out = dict(obj.extra) if obj.extra else {}
+    for name in names:
+        out[name] = getattr(obj, name)
+    return out
+
+
+@dataclass(slots=True)
+class Agent:
+    """One agent from /agents or /agent/{id}."""
+
+    agent_id: str
+    agent_name: str | None = None
+    agent_status: int | None = None
+    agent_media_id: int | None = None
+    assigned_skill_count: int | None = None
+    day_accepted_count: int | None = None
+    day_available_time: int | None = None
+    day_avg_processing_time: int | None = None
+    day_break_time: int | None = None
+    day_login_time: int | None = None
+    day_offline_time: int | None = None
+    day_processing_time: int | None = None
+    day_rejected_count: int | None = None
+    day_wrap_up_time: int | None = None
+    enabled_skill_count: int | None = None
+    group_id: str | None = None
+    last_login_time: int | None = None
+    phone_line1_status: int | None = None
+    phone_line1_status_time: int | None = None
+    phone_line2_status: int | None = None
+    phone_line2_status_time: int | None = None
+    status_code_item_id: str | None = None
+    status_code_item_short_code: str | None = None
+    status_code_list_id: str | None = None
+    thirty_min_accepted_count: int | None = None
+    thirty_min_available_time: int | None = None
+    thirty_min_avg_handling_time: int | None = None
+    thirty_min_break_time: int | None = None
+    thirty_min_offline_time: int | None = None
+    thirty_min_processing_time: int | None = None
+    thirty_min_rejected_count: int | None = None
+    thirty_min_wrap_up_time: int | None = None
+    time_in_status: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self, AGENT_FIELDS)
+
+
+@dataclass(slots=True)
+class Queue:
+    """One queue from /queues or /queue/{id}."""
+
+    queue_id: str
+    queue_name: str | None = None
+    media_type: str | None = None
+    queue_type: str | None = None
+    agent_count_busy: int | None = None
+    agent_count_logged_out: int | None = None
+    agent_count_on_break: int | None = None
+    agent_count_post_process: int | None = None
+    agent_count_wait_transact: int | None = None
+    agent_count_work_offline: int | None = None
+    day_abandoned: int | None = None
+    day_accepted: int | None = None
+    day_avg_duration: int | None = None
+    day_avg_wait_time: int | None = None
+    day_queued: int | None = None
+    day_sla_activity: int | None = None
+    assigned_agent_count: int | None = None
+    enabled_agent_count: int | None = None
+    longest_wait_time: int | None = None
+    number_in_offered: int | None = None
+    number_in_progress: int | None = None
+    queue_size: int | None = None
+    sla_activity: int | None = None
+    sla_target: int | None = None
+    thirty_min_abandoned: int | None = None
+    thirty_min_accepted: int | None = None
+    thirty_min_avg_duration: int | None = None
+    thirty_min_avg_wait_time: int | None = None
+    thirty_min_longest_wait_time: int | None = None
+    thirty_min_queued: int | None = None
+    thirty_min_sla_activity: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self, QUEUE_FIELDS)
+
+
+@dataclass(slots=True)
+class ScheduleInterval:
+    """One `properties` element: a status that holds from start_time to end_time."""
+
+    status: int
+    start_time: str | None = None
+    end_time: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "start_time": self.start_time, "end_time": self.end_time}
+
+
+@dataclass(slots=True)
+class WeekDay:
+    """One `week-day`: a day number and its intervals (several may name the same day)."""
+
+    day: int
+    properties: list[ScheduleInterval] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"day": self.day, "properties": [p.to_dict() for p in self.properties]}
+
+
+@dataclass(slots=True)
+class ScheduleException:
+    """A dated exception; no properties means CLOSED all that day."""
+
+    date: str
+    name: str | None = None
+    properties: list[ScheduleInterval] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "date": self.date, "properties": [p.to_dict() for p in self.properties]}
+
+
+@dataclass(slots=True)
+class Schedule:
+    """A tenant schedule definition; time_zone is kept exactly as it came."""
+
+    id: str
+    name: str | None = None
+    time_zone: str | None = None
+    week_days: list[WeekDay] = field(default_factory=list)
+    exceptions: list[ScheduleException] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.extra) if self.extra else {}
+        out.update(
+            id=self.id,
+            name=self.name,
+            time_zone=self.time_zone,
+            week_days=[d.to_dict() for d in self.week_days],
+            exceptions=[e.to_dict() for e in self.exceptions],
+        )
+        return out
+
+
+@dataclass(slots=True)
+class ScheduleStatus:
+    """The answer of /schedules/{id}/status."""
+
+    status: int
+
+    @property
+    def label(self) -> str:
+        return status_label(self.status)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "label": self.label}
+
+
+@dataclass(slots=True)
+class ScheduleNextStatus:
+    """The answer of /schedules/{id}/nextstatus: the status now and the next change."""
+
+    status: int
+    next_status: int | None = None
+    next_change: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return status_label(self.status)
+
+    @property
+    def next_label(self) -> str | None:
+        return None if self.next_status is None else status_label(self.next_status)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "label": self.label,
+            "next_status": self.next_status,
+            "next_label": self.next_label,
+            "next_change": self.next_change.isoformat() if self.next_change else None,
+        }
+
+
+AGENT_FIELDS = tuple(f.name for f in fields(Agent) if f.name != "extra")
+QUEUE_FIELDS = tuple(f.name for f in fields(Queue) if f.name != "extra")
