@@ -1,0 +1,56 @@
+"""The JSON Patch differ: its patches, applied by an independent library, give the new state."""
+
+import copy
+
+import jsonpatch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wallboard.live.diff import escape, make_patch
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(-2, 2, allow_nan=False), st.text(max_size=3))
+keys = st.text(alphabet="ab/~1", min_size=0, max_size=3)
+json_values = st.recursive(
+    scalars,
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(keys, children, max_size=4)),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, json_values)
+def test_it_turns_any_value_into_any_other(old, new):
+    ops = make_patch(old, new)
+    assert jsonpatch.apply_patch(copy.deepcopy(old), ops) == new
+
+
+def test_it_gives_no_ops_for_equal_states():
+    state = {"queues": {"1": {"metrics": {"queue_size": 3}}}}
+    assert make_patch(state, copy.deepcopy(state)) == []
+
+
+def test_it_replaces_only_the_changed_value():
+    old = {"queues": {"1": {"metrics": {"queue_size": 3, "longest_wait_time": 10}}}}
+    new = copy.deepcopy(old)
+    new["queues"]["1"]["metrics"]["queue_size"] = 4
+    assert make_patch(old, new) == [{"op": "replace", "path": "/queues/1/metrics/queue_size", "value": 4}]
+
+
+def test_it_adds_and_removes_keyed_items():
+    old = {"agents": {"a": {"state": "busy"}, "b": {"state": "available"}}}
+    new = {"agents": {"b": {"state": "available"}, "c": {"state": "on_break"}}}
+    assert make_patch(old, new) == [
+        {"op": "remove", "path": "/agents/a"},
+        {"op": "add", "path": "/agents/c", "value": {"state": "on_break"}},
+    ]
+
+
+def test_it_tells_booleans_from_integers():
+    assert make_patch({"x": 1}, {"x": True}) == [{"op": "replace", "path": "/x", "value": True}]
+    assert make_patch({"x": 1}, {"x": 1.0}) == [{"op": "replace", "path": "/x", "value": 1.0}]
+
+
+def test_it_escapes_pointer_tokens():
+    assert escape("a/b~c") == "a~1b~0c"
+    ops = make_patch({}, {"a/b": 1})
+    assert ops == [{"op": "add", "path": "/a~1b", "value": 1}]

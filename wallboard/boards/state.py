@@ -1,0 +1,291 @@
+"""Board state: what one board shows, computed from a tenant snapshot.
+
+Pure functions over plain data: the poller loads the board configuration once (selectors),
+passes the upstream records in, and gets back the JSON-ready state that docs/protocol.md
+describes. The previous state is an input because two things must stay steady between cycles:
+an agent's `status_since` (so the browser's timer does not jump) and the one-hour history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+AGENT_STATES = {
+    0: "available",
+    1: "offered",
+    2: "busy",
+    3: "post_processing",
+    4: "on_break",
+    5: "offline",
+    9: "logged_out",
+}
+HISTORY_METRICS = ("queue_size", "longest_wait_time")
+HISTORY_SECONDS = 3600
+# Upstream time-in-status is measured at its own cache refresh, not when we fetched it; a
+# status_since that moves by less than this while the status is unchanged is the same start.
+STATUS_SINCE_JITTER = 15
+
+SUMMED = {
+    "queue_size", "agent_count_busy", "agent_count_logged_out", "agent_count_on_break",
+    "agent_count_post_process", "agent_count_wait_transact", "agent_count_work_offline",
+    "number_in_offered", "number_in_progress", "day_queued", "day_accepted", "day_abandoned",
+    "thirty_min_queued", "thirty_min_accepted", "thirty_min_abandoned", "assigned_agent_count",
+    "enabled_agent_count",
+}
+MAXED = {"longest_wait_time", "thirty_min_longest_wait_time"}
+# Averages and percentages are weighted by the volume they describe.
+WEIGHTED = {
+    "sla_activity": "day_queued",
+    "day_sla_activity": "day_queued",
+    "day_avg_wait_time": "day_queued",
+    "day_avg_duration": "day_accepted",
+    "thirty_min_sla_activity": "thirty_min_queued",
+    "thirty_min_avg_wait_time": "thirty_min_queued",
+    "thirty_min_avg_duration": "thirty_min_accepted",
+}
+
+
+@dataclass(frozen=True)
+class QueueConf:
+    queue_id: str
+    label: str = ""
+    schedule_id: str = ""
+
+
+@dataclass(frozen=True)
+class GroupConf:
+    group_id: str
+    name: str
+    queue_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ThresholdConf:
+    metric: str
+    queue_id: str
+    direction: str
+    warn: float
+    alert: float
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    """Everything about a board that the state depends on, detached from the ORM."""
+
+    slug: str
+    title: str
+    theme: str = "dark"
+    queue_metrics: tuple[str, ...] = ("queue_size", "longest_wait_time")
+    show_agents: bool = True
+    hide_logged_out: bool = True
+    mute_when_closed: bool = True
+    page_seconds: int = 12
+    cycle_seconds: int = 10
+    queues: tuple[QueueConf, ...] = ()
+    groups: tuple[GroupConf, ...] = ()
+    agent_groups: Mapping[str, str] = field(default_factory=dict)  # id -> name; empty: all agents
+    thresholds: tuple[ThresholdConf, ...] = ()
+
+    def schedule_ids(self) -> set[str]:
+        return {q.schedule_id for q in self.queues if q.schedule_id}
+
+
+def board_section(config: BoardConfig) -> dict:
+    """The `board` part of the state: layout options the page needs."""
+    return {
+        "slug": config.slug,
+        "title": config.title,
+        "theme": config.theme,
+        "queue_metrics": list(config.queue_metrics),
+        "agent_panel": config.show_agents,
+        "hide_logged_out": config.hide_logged_out,
+        "mute_when_closed": config.mute_when_closed,
+        "page_seconds": config.page_seconds,
+        "cycle_seconds": config.cycle_seconds,
+    }
+
+
+def threshold_state(value: Any, threshold: ThresholdConf | None) -> str:
+    """ok, warn or alert for one value."""
+    if threshold is None or value is None:
+        return "ok"
+    if threshold.direction == "below":
+        if value <= threshold.alert:
+            return "alert"
+        return "warn" if value <= threshold.warn else "ok"
+    if value >= threshold.alert:
+        return "alert"
+    return "warn" if value >= threshold.warn else "ok"
+
+
+def _thresholds_for(config: BoardConfig, target_id: str) -> dict[str, ThresholdConf]:
+    """A specific threshold for the queue or group beats the board-wide one."""
+    chosen: dict[str, ThresholdConf] = {}
+    for threshold in config.thresholds:
+        if threshold.queue_id == "":
+            chosen.setdefault(threshold.metric, threshold)
+    for threshold in config.thresholds:
+        if threshold.queue_id == target_id:
+            chosen[threshold.metric] = threshold
+    return chosen
+
+
+def _states(config: BoardConfig, target_id: str, metrics: dict, schedule: dict | None) -> dict[str, str]:
+    thresholds = _thresholds_for(config, target_id)
+    muted = config.mute_when_closed and schedule is not None and schedule.get("state") == "closed"
+    return {
+        metric: "ok" if muted else threshold_state(metrics.get(metric), threshold)
+        for metric, threshold in thresholds.items()
+        if metric in metrics
+    }
+
+
+def _history(previous: dict | None, metrics_source: Mapping[str, Any], now: int) -> dict:
+    """One point per minute for the last hour (the minute's highest value)."""
+    minute = str(now - now % 60)
+    oldest = now - HISTORY_SECONDS
+    history = {}
+    for metric in HISTORY_METRICS:
+        old = (previous or {}).get(metric) or {}
+        points = {k: v for k, v in old.items() if int(k) > oldest}
+        value = metrics_source.get(metric)
+        if value is not None:
+            current = points.get(minute)
+            points[minute] = value if current is None else max(current, value)
+        history[metric] = points
+    return history
+
+
+def aggregate(records: Iterable[Mapping[str, Any]], metric: str) -> Any:
+    """Combine one metric over several queues: sum, max or volume-weighted mean."""
+    records = list(records)
+    values = [r.get(metric) for r in records]
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    if metric in MAXED:
+        return max(present)
+    if metric in WEIGHTED:
+        weight_name = WEIGHTED[metric]
+        pairs = [(r.get(metric), r.get(weight_name) or 0) for r in records if r.get(metric) is not None]
+        total = sum(w for _, w in pairs)
+        if total > 0:
+            return round(sum(v * w for v, w in pairs) / total, 1)
+        return round(sum(present) / len(present), 1)
+    return sum(present)
+
+
+def _group_schedule(schedules: list[dict | None]) -> dict | None:
+    """A group is open while any member is open."""
+    known = [s for s in schedules if s]
+    if not known:
+        return None
+    for state in ("open", "choice"):
+        members = [s for s in known if s["state"] == state]
+        if members:
+            return {**members[0], "name": None, "exception": None, "next_change": _earliest(known)}
+    return {**known[0], "name": None, "next_change": _earliest(known)}
+
+
+def _earliest(schedules: list[dict]) -> str | None:
+    changes = [s["next_change"] for s in schedules if s.get("next_change")]
+    return min(changes) if changes else None
+
+
+def _queue_entries(config, queues, schedules, previous, now) -> dict:
+    entries = {}
+    for qc in config.queues:
+        record = queues.get(qc.queue_id)
+        raw = record or {}
+        metrics = {m: raw.get(m) for m in config.queue_metrics}
+        schedule = schedules.get(qc.schedule_id) if qc.schedule_id else None
+        entries[qc.queue_id] = {
+            "id": qc.queue_id,
+            "name": qc.label or raw.get("queue_name") or qc.queue_id,
+            "media_type": raw.get("media_type"),
+            "kind": "queue",
+            "missing": record is None,
+            "metrics": metrics,
+            "states": _states(config, qc.queue_id, metrics, schedule),
+            "schedule": schedule,
+            "history": _history((previous.get(qc.queue_id) or {}).get("history"), raw, now),
+        }
+    return entries
+
+
+def _group_entries(config, queues, schedules, previous, now) -> dict:
+    schedule_of = {qc.queue_id: schedules.get(qc.schedule_id) for qc in config.queues if qc.schedule_id}
+    entries = {}
+    for gc in config.groups:
+        members = [queues[q] for q in gc.queue_ids if q in queues]
+        combined = {m: aggregate(members, m) for m in set(config.queue_metrics) | set(HISTORY_METRICS)}
+        metrics = {m: combined[m] for m in config.queue_metrics}
+        schedule = _group_schedule([schedule_of.get(q) for q in gc.queue_ids])
+        entries[gc.group_id] = {
+            "id": gc.group_id,
+            "name": gc.name,
+            "kind": "group",
+            "queue_ids": list(gc.queue_ids),
+            "metrics": metrics,
+            "states": _states(config, gc.group_id, metrics, schedule),
+            "schedule": schedule,
+            "history": _history((previous.get(gc.group_id) or {}).get("history"), combined, now),
+        }
+    return entries
+
+
+def _agent_entries(config, agents, previous, as_of) -> dict:
+    wanted = config.agent_groups
+    entries = {}
+    for agent in agents:
+        group_id = agent.get("group_id")
+        if wanted and group_id not in wanted:
+            continue
+        agent_id = agent["agent_id"]
+        status = agent.get("agent_status")
+        in_status = agent.get("time_in_status")
+        since = as_of - in_status if in_status is not None and as_of is not None else None
+        before = previous.get(agent_id)
+        if (
+            before is not None
+            and since is not None
+            and before.get("status") == status
+            and before.get("status_since") is not None
+            and abs(before["status_since"] - since) < STATUS_SINCE_JITTER
+        ):
+            since = before["status_since"]
+        entries[agent_id] = {
+            "id": agent_id,
+            "name": agent.get("agent_name") or agent_id,
+            "status": status,
+            "state": AGENT_STATES.get(status, "unknown"),
+            "status_since": since,
+            "group_id": group_id,
+            "group_name": wanted.get(group_id) or (f"Group {group_id}" if group_id else None),
+            "media_id": agent.get("agent_media_id"),
+        }
+    return entries
+
+
+def compute_board_state(
+    config: BoardConfig,
+    agents: list[Mapping[str, Any]],
+    queues: Mapping[str, Mapping[str, Any]],
+    schedules: Mapping[str, dict],
+    previous: dict | None,
+    now: int,
+) -> dict:
+    """The whole board state for one cycle.
+
+    `agents` and `queues` are normalised records as dicts (queues keyed by id), `schedules`
+    maps schedule id to its evaluated state, `now` is the fetch time in epoch seconds.
+    """
+    previous = previous or {}
+    return {
+        "board": board_section(config),
+        "queues": _queue_entries(config, queues, schedules, previous.get("queues") or {}, now),
+        "groups": _group_entries(config, queues, schedules, previous.get("groups") or {}, now),
+        "agents": _agent_entries(config, agents, previous.get("agents") or {}, now) if config.show_agents else {},
+    }

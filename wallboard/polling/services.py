@@ -1,0 +1,390 @@
+"""Polling: fetch a tenant's statistics, record health, compute and publish every board.
+
+Celery tasks are thin shells over these functions. One poll of one tenant makes exactly one
+agents call and one queues call, under a Redis lock, so upstream load does not depend on the
+number of boards or screens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+import wallboard
+from wallboard.boards.models import Tenant, TenantHealth
+from wallboard.boards.selectors import board_configs_for_tenant, mapped_schedule_ids
+from wallboard.boards.state import BoardConfig, compute_board_state
+from wallboard.live import store
+from wallboard.live.diff import make_patch
+from wallboard.live.publish import send_board_texts
+from wallboard.live.redis import get_redis
+from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
+from wallboard.polling.lock import TenantLock
+from wallboard.vcc.errors import VccError
+
+log = logging.getLogger(__name__)
+
+# Failure kinds of the 8x8 client -> tenant health state.
+HEALTH_FOR_KIND = {
+    "unauthorised": "unauthorised",
+    "timeout": "unreachable",
+    "unreachable": "unreachable",
+    "busy": "busy",
+    "server_error": "degraded",
+    "not_found": "degraded",
+    "bad_request": "degraded",
+    "malformed": "malformed",
+    "unsafe": "malformed",
+    "too_large": "malformed",
+}
+
+
+@dataclass
+class PollResult:
+    """What one poll did (for tasks, tests and benchmarks)."""
+
+    outcome: str  # "ok", a failure kind, "locked" or "disabled"
+    boards: int = 0
+    latency_ms: int | None = None
+
+
+def due_key(tenant_id: int) -> str:
+    return f"wb:tenant:{tenant_id}:due"
+
+
+def schedules_due_key(tenant_id: int) -> str:
+    return f"wb:tenant:{tenant_id}:schedules-due"
+
+
+def schedules_key(tenant_id: int) -> str:
+    return f"wb:tenant:{tenant_id}:schedules"
+
+
+def overrides_key(tenant_id: int) -> str:
+    return f"wb:tenant:{tenant_id}:schedule-overrides"
+
+
+def lock_ttl(tenant: Tenant) -> float:
+    """Long enough for two upstream calls, short enough that a crashed poll frees the tenant."""
+    return max(float(tenant.poll_interval), 2 * (settings.VCC_CONNECT_TIMEOUT + settings.VCC_READ_TIMEOUT) + 2)
+
+
+# --- Dispatch -------------------------------------------------------------------------------
+
+
+def claim_due_polls(now: float | None = None) -> list[int]:
+    """Return the enabled tenants whose next poll is due, claiming each for one interval.
+
+    The claim is a Redis key that lives for the interval: while it exists the tenant is not
+    due. Backing off (after a 401) is just setting it for longer.
+    """
+    client = get_redis()
+    due = []
+    for tenant_id, interval in Tenant.objects.filter(enabled=True).values_list("pk", "poll_interval"):
+        # A little under the interval so the beat tick that lands on it finds it expired.
+        if client.set(due_key(tenant_id), "1", nx=True, px=int(interval * 1000) - 300):
+            due.append(tenant_id)
+    return due
+
+
+def claim_due_schedule_refreshes() -> list[int]:
+    """Return the enabled tenants whose schedules should be refreshed now."""
+    client = get_redis()
+    due = []
+    for tenant_id, interval in Tenant.objects.filter(enabled=True).values_list("pk", "schedule_refresh_interval"):
+        if client.set(schedules_due_key(tenant_id), "1", nx=True, px=interval * 1000):
+            due.append(tenant_id)
+    return due
+
+
+def retry_after(tenant_id: int, seconds: float, key_fn=due_key) -> None:
+    """Hold the next attempt back for `seconds` (a slow retry)."""
+    get_redis().set(key_fn(tenant_id), "backoff", px=max(1, int(seconds * 1000)))
+
+
+def poll_now(tenant_id: int) -> None:
+    """Make the tenant due at the next tick (its settings changed: try the new token now)."""
+    get_redis().delete(due_key(tenant_id), schedules_due_key(tenant_id))
+
+
+# --- Health ---------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def status_dict(health: TenantHealth) -> dict:
+    """The health object sent to browsers (docs/protocol.md, `status`)."""
+    return {
+        "state": health.state,
+        "since": _iso(health.since),
+        "last_ok": _iso(health.last_success),
+        "message": health.message,
+    }
+
+
+def record_success(tenant: Tenant, latency_ms: int, at: datetime) -> TenantHealth:
+    health, _ = TenantHealth.objects.get_or_create(tenant=tenant)
+    if health.state != "ok":
+        health.since = at
+        if health.state != "pending":
+            log.info("tenant %s: polling recovered (was %s)", tenant.pk, health.state)
+    health.state = "ok"
+    health.message = ""
+    health.last_poll = health.last_success = at
+    health.consecutive_failures = 0
+    health.latency_ms = latency_ms
+    health.save()
+    return health
+
+
+def record_failure(tenant: Tenant, error: VccError, latency_ms: int, at: datetime) -> TenantHealth:
+    health, _ = TenantHealth.objects.get_or_create(tenant=tenant)
+    state = HEALTH_FOR_KIND.get(error.kind, "degraded")
+    if health.state != state:
+        health.since = at
+        # Logged once per change of state, not every cycle.
+        log.warning("tenant %s: polling %s: %s", tenant.pk, state, error)
+    health.state = state
+    health.message = _failure_message(state, str(error), health.last_success)
+    health.last_poll = health.last_error = at
+    health.last_error_kind = error.kind
+    health.last_error_message = str(error)[:300]
+    health.consecutive_failures += 1
+    health.latency_ms = latency_ms
+    health.save()
+    return health
+
+
+def _failure_message(state: str, detail: str, last_ok: datetime | None) -> str:
+    if state == "unauthorised":
+        retry = int(settings.WALLBOARD_UNAUTHORISED_RETRY)
+        text = f"8x8 refused the tenant's credentials; check the token in admin (retrying every {retry} s)."
+    elif state == "busy":
+        text = "8x8 is busy (503); this cycle was skipped."
+    elif state == "malformed":
+        text = f"8x8 sent an answer we cannot use ({detail}); showing the last good data."
+    else:
+        text = f"8x8 is not answering properly ({detail}); showing the last good data."
+    return text[:300]
+
+
+# --- Schedules ------------------------------------------------------------------------------
+
+
+def load_schedules(tenant_id: int) -> tuple[dict, dict]:
+    """The tenant's schedule definitions and the API overrides, as last refreshed."""
+    client = get_redis()
+    raw_schedules, raw_overrides = client.mget(schedules_key(tenant_id), overrides_key(tenant_id))
+    schedules = json.loads(raw_schedules) if raw_schedules else {}
+    overrides = json.loads(raw_overrides) if raw_overrides else {}
+    return schedules, overrides
+
+
+def schedule_states(tenant: Tenant, schedule_ids: set[str], at: datetime) -> dict[str, dict]:
+    """Evaluate each mapped schedule now; an API override wins until the next refresh."""
+    from wallboard.schedules.codes import status_label, status_state
+    from wallboard.schedules.engine import evaluate
+
+    if not schedule_ids:
+        return {}
+    definitions, overrides = load_schedules(tenant.pk)
+    states = {}
+    now = at.timestamp()
+    for sid in schedule_ids:
+        schedule = definitions.get(sid)
+        if schedule is None:
+            continue
+        local = evaluate(schedule, at, tenant.time_zone)
+        entry = {
+            "status": local.status,
+            "label": local.label,
+            "state": local.state,
+            "name": schedule.get("name"),
+            "next_change": _iso(local.next_change),
+            "exception": local.exception,
+            "source": "local",
+        }
+        override = overrides.get(sid)
+        if override and override["until"] > now and override["local_status"] == local.status:
+            code = override["status"]
+            entry.update(status=code, label=status_label(code), state=status_state(code), source="api", next_change=None)
+        states[sid] = entry
+    return states
+
+
+def _locked_call(tenant: Tenant, call):
+    """One upstream call under the tenant lock, so a refresh never overlaps a poll."""
+    with TenantLock(tenant.pk, lock_ttl(tenant), wait_seconds=8) as held:
+        if not held:
+            raise LockBusy()
+        return call()
+
+
+class LockBusy(Exception):
+    """The tenant lock stayed taken (a poll ran long); try the refresh again soon."""
+
+
+def refresh_schedules(tenant_id: int) -> str:
+    """Fetch schedule definitions and check our answer against 8x8's /status for each mapped one.
+
+    Each upstream call takes the tenant lock on its own, so polls carry on in between.
+    """
+    from wallboard.schedules.engine import evaluate
+    from wallboard.schedules.reconcile import reconcile
+
+    tenant = Tenant.objects.filter(pk=tenant_id, enabled=True).first()
+    if tenant is None:
+        return "disabled"
+    client = tenant.client()
+    try:
+        schedules = _locked_call(tenant, client.schedules)
+    except LockBusy:
+        retry_after(tenant.pk, 5, schedules_due_key)
+        return "locked"
+    except VccError as exc:
+        log.warning("tenant %s: schedule refresh failed: %s", tenant.pk, exc)
+        retry_after(tenant.pk, 60, schedules_due_key)
+        return exc.kind
+    definitions = {s.id: s.to_dict() for s in schedules}
+    overrides, disagreements = {}, {}
+    now = timezone.now()
+    for sid in sorted(mapped_schedule_ids(tenant) & set(definitions)):
+        try:
+            api = _locked_call(tenant, lambda sid=sid: client.schedule_status(sid))
+        except (VccError, LockBusy) as exc:
+            log.info("tenant %s: /status of schedule %s failed: %s", tenant.pk, sid, exc)
+            continue
+        checked = timezone.now()
+        local = evaluate(definitions[sid], checked, tenant.time_zone)
+        result = reconcile(local, api.status, checked)
+        if result.source == "api":
+            overrides[sid] = {
+                "status": result.status,
+                "local_status": local.status,
+                "until": now.timestamp() + tenant.schedule_refresh_interval,
+            }
+            disagreements[sid] = result.to_dict()
+            log.warning("tenant %s schedule %s: %s", tenant.pk, sid, result.log_line())
+    redis_client = get_redis()
+    redis_client.set(schedules_key(tenant.pk), store.dumps(definitions))
+    redis_client.set(overrides_key(tenant.pk), store.dumps(overrides))
+    update_catalogue(tenant.pk, schedules=[{"id": s.id, "name": s.name or s.id} for s in schedules])
+    TenantHealth.objects.update_or_create(
+        tenant=tenant, defaults={"schedules_refreshed": now, "schedule_disagreements": disagreements}
+    )
+    return "ok"
+
+
+# --- The cycle ------------------------------------------------------------------------------
+
+
+def poll_tenant(tenant_id: int) -> PollResult:
+    """One cycle for one tenant: fetch, record health, publish every board."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None or not tenant.enabled:
+        return PollResult("disabled")
+    # A schedule refresh call may hold the lock for a moment; a previous poll is another matter.
+    with TenantLock(tenant.pk, lock_ttl(tenant), wait_seconds=2) as held:
+        if not held:
+            log.info("tenant %s: previous poll still running; skipping this cycle", tenant.pk)
+            return PollResult("locked")
+        return _poll_locked(tenant)
+
+
+def _poll_locked(tenant: Tenant) -> PollResult:
+    started = time.monotonic()
+    fetched_at = timezone.now()
+    agents = queues = None
+    error = None
+    try:
+        client = tenant.client()
+        agent_records = client.agents()
+        queue_records = client.queues()
+    except VccError as exc:
+        error = exc
+    latency_ms = int((time.monotonic() - started) * 1000)
+    if error is None:
+        health = record_success(tenant, latency_ms, fetched_at)
+        agents = [a.to_dict() for a in agent_records]
+        queues = {q["queue_id"]: q for q in (r.to_dict() for r in queue_records)}
+        _refresh_catalogue(tenant, agent_records, queue_records, fetched_at)
+    else:
+        health = record_failure(tenant, error, latency_ms, fetched_at)
+        if error.kind == "unauthorised":
+            retry_after(tenant.pk, settings.WALLBOARD_UNAUTHORISED_RETRY)
+    configs = board_configs_for_tenant(tenant)
+    schedule_ids = set().union(*(c.schedule_ids() for c in configs)) if configs else set()
+    schedules = schedule_states(tenant, schedule_ids, fetched_at)
+    status = status_dict(health)
+    for config in configs:
+        publish_board(config, agents, queues, schedules, status, fetched_at)
+    return PollResult(error.kind if error else "ok", len(configs), latency_ms)
+
+
+def _refresh_catalogue(tenant: Tenant, agent_records, queue_records, at: datetime) -> None:
+    update_catalogue(tenant.pk, **catalogue_from_records(agent_records, queue_records), as_of=at.isoformat())
+
+
+def publish_board(
+    config: BoardConfig,
+    agents: list[dict] | None,
+    queues: dict[str, dict] | None,
+    schedules: dict[str, dict],
+    status: dict,
+    fetched_at: datetime,
+) -> list[str]:
+    """Compute one board's new state, store it, and send what changed to its group.
+
+    `agents`/`queues` are None when this cycle failed: the last good data stays as it was,
+    the patch is empty, and `as_of` keeps saying how old the data is.
+    """
+    stored = store.load(config.slug)
+    previous = stored.data if stored else None
+    now = int(fetched_at.timestamp())
+    if agents is not None:
+        data = compute_board_state(config, agents, queues, schedules, previous, now)
+        as_of = fetched_at.astimezone(UTC).isoformat()
+    elif previous is not None:
+        data = previous
+        as_of = stored.as_of
+    else:
+        data = compute_board_state(config, [], {}, schedules, None, now)
+        as_of = None
+    status_json = store.dumps(status)
+    texts: list[str] = []
+    if stored is None:
+        board = store.StoredBoard(store.new_epoch(), 0, as_of, store.dumps(data), status_json)
+        board.seq += 1
+        # The first message of a new epoch: browsers still on the old one resync at once.
+        texts.append(store.status_text(config.slug, board))
+        store.save(config.slug, board)
+        send_board_texts(config.slug, texts)
+        return texts
+    board = store.StoredBoard(stored.epoch, stored.seq, as_of, stored.data_json, status_json)
+    if _status_changed(stored.status, status):
+        board.seq += 1
+        texts.append(store.status_text(config.slug, board))
+    ops = make_patch(previous, data)
+    board.seq += 1
+    if ops:
+        board.data_json = store.dumps(data)
+    texts.append(store.patch_text(config.slug, board, ops))
+    store.save(config.slug, board)
+    send_board_texts(config.slug, texts)
+    return texts
+
+
+def _status_changed(old: dict, new: dict) -> bool:
+    return old.get("state") != new.get("state") or old.get("message") != new.get("message")
+
+
+def server_version() -> str:
+    return wallboard.__version__

@@ -1,0 +1,51 @@
+"""Celery tasks: thin shells over wallboard.polling.services, each with a time limit.
+
+One beat sends `tick` every second; the tick enqueues the polls that are due. Poll tasks
+expire before the next cycle, so after an outage a backlog is dropped instead of replayed.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.log import get_task_logger
+
+from wallboard.polling import services
+
+log = get_task_logger(__name__)
+
+
+@shared_task(ignore_result=True, soft_time_limit=5, time_limit=8)
+def tick() -> int:
+    """Enqueue every poll and schedule refresh that is due."""
+    from wallboard.boards.models import Tenant
+
+    due = services.claim_due_polls()
+    intervals = dict(Tenant.objects.filter(pk__in=due).values_list("pk", "poll_interval"))
+    for tenant_id in due:
+        interval = intervals.get(tenant_id, 10)
+        poll_tenant.apply_async((tenant_id,), expires=max(1.0, interval * 0.8))
+    for tenant_id in services.claim_due_schedule_refreshes():
+        refresh_schedules.apply_async((tenant_id,), expires=60)
+    return len(due)
+
+
+# Below the 10 s cycle: a stuck poll is cut before the next one is due.
+@shared_task(ignore_result=True, soft_time_limit=9, time_limit=9.5)
+def poll_tenant(tenant_id: int) -> str:
+    """One poll cycle of one tenant."""
+    try:
+        return services.poll_tenant(tenant_id).outcome
+    except SoftTimeLimitExceeded:
+        log.warning("tenant %s: poll ran over its time limit", tenant_id)
+        return "timeout"
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def refresh_schedules(tenant_id: int) -> str:
+    """Refresh one tenant's schedules and reconcile them with 8x8's /status."""
+    try:
+        return services.refresh_schedules(tenant_id)
+    except SoftTimeLimitExceeded:
+        log.warning("tenant %s: schedule refresh ran over its time limit", tenant_id)
+        return "timeout"
