@@ -98,12 +98,21 @@ def test_it_parses_the_vendor_queues_sample():
     assert outbound.queue_name == "outbound queue"
     assert outbound.media_type == "phone"
     # <day-accepted>10</all-day-accepted> ...
-    assert (outbound.day_accepted, outbound.day_avg_duration, outbound.day_avg_wait_time, outbound.day_queued) == (10, 134, 566, 30)
+    assert (outbound.day_accepted, outbound.day_avg_duration, outbound.day_avg_wait_time, outbound.day_queued) == (
+        10,
+        134,
+        566,
+        30,
+    )
     # ... and the all-day-* names of the second queue fold into day_*.
     assert (chat.day_accepted, chat.day_avg_duration, chat.day_queued) == (0, 0, 0)
     assert chat.extra == {}
     # camelCase parts in snake_case.
-    assert (outbound.agent_count_logged_out, outbound.agent_count_on_break, outbound.agent_count_post_process) == (2, 2, 1)
+    assert (outbound.agent_count_logged_out, outbound.agent_count_on_break, outbound.agent_count_post_process) == (
+        2,
+        2,
+        1,
+    )
     assert (chat.agent_count_wait_transact, chat.agent_count_work_offline) == (2, 2)
     # Sentinels.
     assert outbound.day_sla_activity is None and chat.day_sla_activity is None
@@ -145,7 +154,14 @@ def test_it_parses_the_vendor_schedules_sample_completed():
 
 
 def test_it_parses_agents_json():
-    body = json.dumps({"agent": [{"agent-id": "ag1", "agent-status": 0, "group-id": 101, "last-login-time": -1}, {"agent-id": "b", "agent-status": 9}]})
+    body = json.dumps(
+        {
+            "agent": [
+                {"agent-id": "ag1", "agent-status": 0, "group-id": 101, "last-login-time": -1},
+                {"agent-id": "b", "agent-status": 9},
+            ]
+        }
+    )
 
     agents = parse_agents(body.encode())
 
@@ -174,7 +190,9 @@ def test_it_reads_empty_lists():
 
 
 def test_it_folds_all_day_names_in_json():
-    queue = parse_queues(b'{"queue": [{"queue-id": 1, "all-day-accepted": 5, "all-day-sla-activity": -1, "agent-count-onBreak": 2}]}')[0]
+    queue = parse_queues(
+        b'{"queue": [{"queue-id": 1, "all-day-accepted": 5, "all-day-sla-activity": -1, "agent-count-onBreak": 2}]}'
+    )[0]
 
     assert queue.day_accepted == 5
     assert queue.day_sla_activity is None
@@ -208,7 +226,9 @@ def test_it_turns_empty_elements_into_none():
 
 
 def test_it_keeps_fractional_percentages_and_integral_floats_as_ints():
-    queue = parse_queues(queue_xml("<sla-activity>97.5</sla-activity><queue-size>3.0</queue-size><sla-target> 80 </sla-target>"))[0]
+    queue = parse_queues(
+        queue_xml("<sla-activity>97.5</sla-activity><queue-size>3.0</queue-size><sla-target> 80 </sla-target>")
+    )[0]
 
     assert queue.sla_activity == 97.5
     assert queue.queue_size == 3 and isinstance(queue.queue_size, int)
@@ -242,7 +262,13 @@ SCHEDULE_122 = {
             ],
         }
     ],
-    "exceptions": [{"name": "Christmas Day", "date": "2026-12-25", "properties": [{"status": -1, "start_time": "00:00", "end_time": "24:00"}]}],
+    "exceptions": [
+        {
+            "name": "Christmas Day",
+            "date": "2026-12-25",
+            "properties": [{"status": -1, "start_time": "00:00", "end_time": "24:00"}],
+        }
+    ],
 }
 
 
@@ -287,6 +313,12 @@ def test_it_keeps_several_week_day_elements_for_the_same_day():
     assert [(d.day, d.properties[0].start_time) for d in days] == [(2, "09:00"), (2, "13:00")]
 
 
+def test_it_reads_english_day_names_as_day_numbers():
+    body = b'{"schedule": {"id": 1, "week-days": {"week-day": [{"day": "Sunday"}, {"day": "MON"}, {"day": "6"}]}}}'
+
+    assert [d.day for d in parse_schedule(body).week_days] == [0, 1, 6]
+
+
 def test_it_refuses_a_bad_exception_date():
     with pytest.raises(MalformedError, match="date"):
         parse_schedule(b'{"schedule": {"id": 1, "exceptions": {"exception": {"date": "Christmas"}}}}')
@@ -294,7 +326,19 @@ def test_it_refuses_a_bad_exception_date():
 
 @pytest.mark.parametrize(
     ("spelling", "code"),
-    [(0, 0), (-1, -1), ("0", 0), ("-1", -1), ("OPEN", 0), ("closed", -1), ("CHOICE #3", 3), ("Choice #3", 3), ("CHOICE3", 3), ("3", 3), (6, 6)],
+    [
+        (0, 0),
+        (-1, -1),
+        ("0", 0),
+        ("-1", -1),
+        ("OPEN", 0),
+        ("closed", -1),
+        ("CHOICE #3", 3),
+        ("Choice #3", 3),
+        ("CHOICE3", 3),
+        ("3", 3),
+        (6, 6),
+    ],
 )
 def test_it_reads_every_status_spelling(spelling, code):
     assert parse_status(spelling) == code
@@ -307,17 +351,31 @@ def test_it_refuses_what_is_not_a_status(spelling):
 
 
 def test_it_parses_status_answers():
-    assert parse_schedule_status(b"<schedule-status><status>0</status></schedule-status>").to_dict() == {"status": 0, "label": "OPEN"}
-    assert parse_schedule_status(b'{"schedule-status": {"status": "CHOICE #2"}}').to_dict() == {"status": 2, "label": "CHOICE #2"}
+    assert parse_schedule_status(b"<schedule-status><status>0</status></schedule-status>").to_dict() == {
+        "status": 0,
+        "label": "OPEN",
+    }
+    assert parse_schedule_status(b'{"schedule-status": {"status": "CHOICE #2"}}').to_dict() == {
+        "status": 2,
+        "label": "CHOICE #2",
+    }
     assert parse_schedule_status(b'{"schedule-status": {"status": -1}}').label == "CLOSED"
 
 
 def test_it_parses_next_status_answers():
     xml = b"<schedule-next-status><status>0</status><next-status>-1</next-status><next-change-utctime>1360825200000</next-change-utctime></schedule-next-status>"
-    expected = {"status": 0, "label": "OPEN", "next_status": -1, "next_label": "CLOSED", "next_change": "2013-02-14T07:00:00+00:00"}
+    expected = {
+        "status": 0,
+        "label": "OPEN",
+        "next_status": -1,
+        "next_label": "CLOSED",
+        "next_change": "2013-02-14T07:00:00+00:00",
+    }
 
     assert parse_schedule_next_status(xml).to_dict() == expected
-    answer = parse_schedule_next_status(b'{"schedule-next-status": {"status": 0, "next-status": -1, "next-change-utctime": 1360825200000}}')
+    answer = parse_schedule_next_status(
+        b'{"schedule-next-status": {"status": 0, "next-status": -1, "next-change-utctime": 1360825200000}}'
+    )
     assert answer.to_dict() == expected
     assert answer.next_change == datetime(2013, 2, 14, 7, tzinfo=UTC)
 
@@ -363,7 +421,9 @@ def test_it_refuses_cut_off_xml_even_with_mismatched_tags(body):
 
 
 def test_it_handles_mismatched_tags_with_entities_and_cdata():
-    body = agent_xml("<agent-name>A &amp; B &#233;</agent-nom><status-code-item-short-code><![CDATA[<x>]]></status-code-item-short-code>")
+    body = agent_xml(
+        "<agent-name>A &amp; B &#233;</agent-nom><status-code-item-short-code><![CDATA[<x>]]></status-code-item-short-code>"
+    )
 
     agent = parse_agents(body)[0]
 
@@ -373,7 +433,15 @@ def test_it_handles_mismatched_tags_with_entities_and_cdata():
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"  \n", b"<html><body>Login</body></html>", b"Service Unavailable", b'{"agent": [{"agent-id": "a"}', b'{"something": 1}', b"[1, 2]"],
+    [
+        b"",
+        b"  \n",
+        b"<html><body>Login</body></html>",
+        b"Service Unavailable",
+        b'{"agent": [{"agent-id": "a"}',
+        b'{"something": 1}',
+        b"[1, 2]",
+    ],
 )
 def test_it_refuses_malformed_answers(body):
     with pytest.raises(MalformedError):

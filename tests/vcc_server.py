@@ -32,6 +32,7 @@ class Reply:
     hang: bool = False  # accept the request, never answer (until the server stops)
     stream_forever: bool = False  # answer 200 and send body chunks without end
     delay: float = 0.0  # seconds to wait before answering
+    stall: bool = False  # send the headers and part of the body, then nothing more
 
 
 @dataclass
@@ -52,9 +53,9 @@ class VccTestServer:
         self.max_in_flight = 0
         self.stopping = threading.Event()
         self._counter = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -95,7 +96,9 @@ class VccTestServer:
 
             def _answer(self) -> None:
                 path, _, query = self.path.partition("?")
-                server.requests.append(Seen(path, query, _basic_auth(self.headers.get("Authorization")), dict(self.headers)))
+                server.requests.append(
+                    Seen(path, query, _basic_auth(self.headers.get("Authorization")), dict(self.headers))
+                )
                 reply = server.routes.get(path, Reply(b"not here", 404))
                 if reply.hang:
                     server.stopping.wait(30)
@@ -111,9 +114,12 @@ class VccTestServer:
                     self._stream(reply.body or b"x" * 65536)
                     return
                 if "Content-Length" not in reply.headers:
-                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.send_header("Content-Length", str(len(reply.body) * (2 if reply.stall else 1)))
                 self.end_headers()
                 self.wfile.write(reply.body)
+                if reply.stall:
+                    self.wfile.flush()
+                    server.stopping.wait(30)
 
             def _stream(self, chunk: bytes) -> None:
                 try:
@@ -128,6 +134,11 @@ class VccTestServer:
         return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # clients hanging up mid-answer is what several tests are about
+
+
 def _basic_auth(header: str | None) -> tuple[str, str] | None:
     if not header or not header.startswith("Basic "):
         return None
@@ -135,8 +146,8 @@ def _basic_auth(header: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-@pytest.fixture
-def vcc_server():
+@pytest.fixture(name="vcc_server")
+def vcc_server_fixture():
     server = VccTestServer().start()
     yield server
     server.stop()

@@ -162,13 +162,17 @@ def _raise_for_status(response: requests.Response, url: str, what: str) -> None:
         raise cls(text.format(what=what), status=status, url=url)
     if 300 <= status < 400:
         where = response.headers.get("Location", "elsewhere")
-        raise BadRequestError(f"the platform redirected to {where[:100]} (HTTP {status}); check the base URL", status=status, url=url)
+        raise BadRequestError(
+            f"the platform redirected to {where[:100]} (HTTP {status}); check the base URL", status=status, url=url
+        )
     if status >= 500:
         raise ServerError(f"the platform failed to answer (HTTP {status})", status=status, url=url)
     raise BadRequestError(f"unexpected answer HTTP {status}", status=status, url=url)
 
 
-def _read_capped(response: requests.Response, url: str, host: str, max_bytes: int, deadline: float, read_timeout: float) -> bytes:
+def _read_capped(
+    response: requests.Response, url: str, host: str, max_bytes: int, deadline: float, read_timeout: float
+) -> bytes:
     """The decoded body, read in chunks and abandoned as soon as it passes max_bytes."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -298,12 +302,16 @@ class VccClient:
         found = self._fetch(url, parse.parse_schedules, f"schedule named {name!r}")
         return self._one(found, "name", name, "schedule named")
 
-    def schedule_status(self, schedule_id: str, utctime_ms: int | None = None, offset_s: int | None = None) -> ScheduleStatus:
+    def schedule_status(
+        self, schedule_id: str, utctime_ms: int | None = None, offset_s: int | None = None
+    ) -> ScheduleStatus:
         url = self._provisioning("schedules", schedule_id, "status")
         params = _when(utctime_ms, offset_s)
         return self._fetch(url, parse.parse_schedule_status, f"schedule {schedule_id!r}", params)
 
-    def schedule_next(self, schedule_id: str, utctime_ms: int | None = None, offset_s: int | None = None) -> ScheduleNextStatus:
+    def schedule_next(
+        self, schedule_id: str, utctime_ms: int | None = None, offset_s: int | None = None
+    ) -> ScheduleNextStatus:
         url = self._provisioning("schedules", schedule_id, "nextstatus")
         params = _when(utctime_ms, offset_s)
         return self._fetch(url, parse.parse_schedule_next_status, f"schedule {schedule_id!r}", params)

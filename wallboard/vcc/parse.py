@@ -419,6 +419,8 @@ def _number(raw: Any, what: str, name: str) -> int | float | None:
 
 _DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DATE_US = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+# Day numbers as the schedule engine reads them: 0 = Sunday ... 6 = Saturday.
+_DAY_NAMES = {name: number for number, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
 _CLOCK = re.compile(r"(\d{1,2}):(\d{1,2})(?::\d{1,2})?")
 
 
@@ -522,10 +524,13 @@ def _week_day(item: Any) -> WeekDay:
     if not isinstance(item, dict):
         raise MalformedError("expected a week-day object")
     day = _blank_to_none(item.get("day"))
-    try:
-        number = int(str(day).strip())
-    except ValueError:
-        raise MalformedError(f"week-day day is not a number: {str(day)[:40]!r}") from None
+    text = str(day).strip().lower()
+    number = _DAY_NAMES.get(text[:3]) if text.isalpha() else None
+    if number is None:
+        try:
+            number = int(text)
+        except ValueError:
+            raise MalformedError(f"week-day day is not a day: {str(day)[:40]!r}") from None
     return WeekDay(day=number, properties=_intervals(item.get("properties")))
 
 

@@ -52,21 +52,43 @@ class Command(BaseCommand):
         fetch.add_argument("kind", choices=KINDS, help="what to fetch")
         fetch.add_argument("id", nargs="?", help="agent id, queue id, schedule id or schedule name (spaces allowed)")
         self._connection_flags(fetch)
-        fetch.add_argument("--format", dest="fmt", choices=("json", "xml"), default="json", help="wire format to request (default json)")
-        fetch.add_argument("--utctime", type=int, help="schedule-status/next: evaluate at this epoch time in milliseconds")
+        fetch.add_argument(
+            "--format",
+            dest="fmt",
+            choices=("json", "xml"),
+            default="json",
+            help="wire format to request (default json)",
+        )
+        fetch.add_argument(
+            "--utctime", type=int, help="schedule-status/next: evaluate at this epoch time in milliseconds"
+        )
         fetch.add_argument("--offset", type=int, help="schedule-status/next: add this many seconds")
 
         status = actions.add_parser("status", help="print a schedule's state: status, label, next_change")
         status.add_argument("schedule_id", help="the schedule id")
-        status.add_argument("--local", action="store_true", help="compute from the schedule definition, not the /nextstatus endpoint")
+        status.add_argument(
+            "--local", action="store_true", help="compute from the schedule definition, not the /nextstatus endpoint"
+        )
         status.add_argument("--utctime", type=int, help="evaluate at this epoch time in milliseconds (default now)")
-        status.add_argument("--tenant-tz", default=None, help="time zone when the schedule has no usable one (default settings.TIME_ZONE)")
+        status.add_argument(
+            "--tenant-tz",
+            default=None,
+            help="time zone when the schedule has no usable one (default settings.TIME_ZONE)",
+        )
         self._connection_flags(status)
-        status.add_argument("--format", dest="fmt", choices=("json", "xml"), default="json", help="wire format to request (default json)")
+        status.add_argument(
+            "--format",
+            dest="fmt",
+            choices=("json", "xml"),
+            default="json",
+            help="wire format to request (default json)",
+        )
 
     @staticmethod
     def _connection_flags(parser: CommandParser) -> None:
-        parser.add_argument("--base-url", help="platform root, e.g. https://vcc-na4.8x8.com (http only for loopback hosts)")
+        parser.add_argument(
+            "--base-url", help="platform root, e.g. https://vcc-na4.8x8.com (http only for loopback hosts)"
+        )
         parser.add_argument("--tenant", help="tenant name (the basic auth user)")
         parser.add_argument("--token", help=TOKEN_HELP)
 
@@ -126,7 +148,9 @@ class Command(BaseCommand):
         try:
             from wallboard.schedules.engine import evaluate
         except ImportError:
-            raise Failure("local schedule evaluation is not available (wallboard.schedules.engine is missing)") from None
+            raise Failure(
+                "local schedule evaluation is not available (wallboard.schedules.engine is missing)"
+            ) from None
         schedule = client.schedule(schedule_id)
         at = datetime.fromtimestamp(utctime / 1000, tz=UTC) if utctime is not None else datetime.now(UTC)
         state = evaluate(schedule, at, options.get("tenant_tz") or settings.TIME_ZONE)
