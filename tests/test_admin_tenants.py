@@ -1,0 +1,176 @@
+"""Tenant admin: write-only encrypted token, platform choice, test connection, health columns."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from wallboard.boards.models import Tenant, TenantHealth
+from wallboard.core import crypto
+from wallboard.polling.catalogue import get_catalogue
+from wallboard.vcc.errors import UnauthorisedError
+from wallboard.vcc.records import Agent, Queue, Schedule
+
+SECRET = "s3cr3t-data-request-token"
+
+
+def tenant_post(**changes) -> dict:
+    data = {
+        "name": "Acme",
+        "base_url": "https://vcc-na4.8x8.com",
+        "tenant_name": "acme",
+        "token": SECRET,
+        "time_zone": "Europe/London",
+        "response_format": "json",
+        "poll_interval": "10",
+        "schedule_refresh_interval": "300",
+        "enabled": "on",
+    }
+    data.update(changes)
+    return data
+
+
+def raw_token(tenant_id: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT token FROM boards_tenant WHERE id = %s", [tenant_id])
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def tenant(db):
+    return Tenant.objects.create(name="Acme", base_url="https://vcc-na4.8x8.com", tenant_name="acme", token=SECRET)
+
+
+def test_it_creates_a_tenant_with_an_encrypted_token(admin_client):
+    response = admin_client.post("/admin/boards/tenant/add/", tenant_post())
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    tenant = Tenant.objects.get()
+    assert tenant.token == SECRET
+    stored = raw_token(tenant.pk)
+    assert stored.startswith("fernet:")
+    assert SECRET not in stored
+
+
+def test_it_requires_a_token_on_create(admin_client):
+    response = admin_client.post("/admin/boards/tenant/add/", tenant_post(token=""))
+    assert response.status_code == 200
+    assert "Enter the tenant" in str(response.context["adminform"].form.errors["token"])
+    assert not Tenant.objects.exists()
+
+
+def test_it_never_shows_the_token_again(admin_client, tenant):
+    body = admin_client.get(f"/admin/boards/tenant/{tenant.pk}/change/").content.decode()
+    assert SECRET not in body
+    assert 'type="password"' in body
+    assert raw_token(tenant.pk) not in body
+
+
+def test_it_keeps_the_token_when_left_blank(admin_client, tenant):
+    response = admin_client.post(f"/admin/boards/tenant/{tenant.pk}/change/", tenant_post(token="", tenant_name="acme2"))
+    assert response.status_code == 302
+    tenant.refresh_from_db()
+    assert (tenant.token, tenant.tenant_name) == (SECRET, "acme2")
+
+
+def test_it_replaces_the_token_when_given(admin_client, tenant):
+    admin_client.post(f"/admin/boards/tenant/{tenant.pk}/change/", tenant_post(token="new-token"))
+    tenant.refresh_from_db()
+    assert tenant.token == "new-token"
+
+
+def test_it_offers_the_documented_platforms_and_accepts_others(admin_client):
+    body = admin_client.get("/admin/boards/tenant/add/").content.decode()
+    for url in ["https://na1.mycontactual.com", "https://na4.mycontactual.com", "https://vcc-na7.8x8.com",
+                "https://vcc-na4.8x8.com", "https://vcc-eu2.8x8.com", "https://www.mycontactual.ca",
+                "https://www.mycontactual.co.uk"]:
+        assert f'<option value="{url}">' in body
+    assert 'list="vcc-platforms"' in body
+    response = admin_client.post("/admin/boards/tenant/add/", tenant_post(base_url="https://cc.custom-host.example"))
+    assert response.status_code == 302
+
+
+def test_it_rejects_a_plain_http_platform(admin_client):
+    response = admin_client.post("/admin/boards/tenant/add/", tenant_post(base_url="http://vcc-na4.8x8.com"))
+    assert response.status_code == 200
+    assert "base_url" in response.context["adminform"].form.errors
+
+
+class FakeClient:
+    def __init__(self, error: Exception | None = None):
+        self.error = error
+
+    def agents(self):
+        if self.error:
+            raise self.error
+        return [Agent(agent_id="a1", group_id="101"), Agent(agent_id="a2", group_id="102"), Agent(agent_id="a3")]
+
+    def queues(self):
+        return [Queue(queue_id="115", queue_name="Support", media_type="phone"), Queue(queue_id="116", queue_name="Sales")]
+
+    def schedules(self):
+        return [Schedule(id="7", name="Office hours")]
+
+
+def test_it_tests_the_connection_and_fills_the_catalogue(admin_client, tenant, monkeypatch, redis_client):
+    monkeypatch.setattr(Tenant, "client", lambda self: FakeClient())
+    response = admin_client.post(
+        "/admin/boards/tenant/", {"action": "test_connection", "_selected_action": [tenant.pk]}, follow=True
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["Acme: connected. Found 3 agents, 2 queues and 1 schedules."]
+    catalogue = get_catalogue(tenant.pk)
+    assert [q["id"] for q in catalogue["queues"]] == ["116", "115"]
+    assert [g["id"] for g in catalogue["agent_groups"]] == ["101", "102"]
+    assert catalogue["schedules"] == [{"id": "7", "name": "Office hours"}]
+    assert catalogue["as_of"]
+
+
+def test_it_reports_a_failed_connection_in_words(admin_client, tenant, monkeypatch, redis_client):
+    monkeypatch.setattr(Tenant, "client", lambda self: FakeClient(UnauthorisedError("HTTP 401")))
+    response = admin_client.post(f"/admin/boards/tenant/{tenant.pk}/test-connection/", follow=True)
+    messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert messages == [("error", "Acme: connection failed: bad credentials: HTTP 401")]
+    assert get_catalogue(tenant.pk)["queues"] == []
+
+
+def test_it_offers_a_test_connection_button(admin_client, tenant):
+    body = admin_client.get(f"/admin/boards/tenant/{tenant.pk}/change/").content.decode()
+    assert f"/admin/boards/tenant/{tenant.pk}/test-connection/" in body
+    assert admin_client.get(f"/admin/boards/tenant/{tenant.pk}/test-connection/").status_code == 403
+
+
+def test_it_shows_polling_health_in_the_list(admin_client, tenant):
+    TenantHealth.objects.create(tenant=tenant, state="degraded", last_success=timezone.now(), latency_ms=231)
+    body = admin_client.get("/admin/boards/tenant/").content.decode()
+    assert "Degraded" in body
+    assert "231 ms" in body
+
+
+def test_it_rotates_tokens_to_the_newest_key(tenant, settings):
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    tenant.token = SECRET
+    tenant.save()
+    before = raw_token(tenant.pk)
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+    out = io.StringIO()
+    call_command("rotate_tokens", stdout=out)
+    assert "re-encrypted 1 tenant token" in out.getvalue()
+    after = raw_token(tenant.pk)
+    assert after != before and after.startswith("fernet:")
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key can go now
+    assert Tenant.objects.get().token == SECRET
+    assert Fernet(new_key.encode()).decrypt(after[len(crypto.PREFIX):].encode()).decode() == SECRET
+
+
+def test_it_refuses_to_rotate_what_no_key_decrypts(tenant, settings):
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    before = raw_token(tenant.pk)
+    with pytest.raises(CommandError, match="nothing was changed"):
+        call_command("rotate_tokens", stdout=io.StringIO())
+    assert raw_token(tenant.pk) == before

@@ -1,0 +1,409 @@
+"""Django admin: where administrators configure tenants, boards and displays (no code, no YAML)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+
+from wallboard.boards import forms
+from wallboard.boards.models import (
+    Board,
+    BoardAgentGroup,
+    BoardQueue,
+    Display,
+    DisplayBoard,
+    QueueGroup,
+    Tenant,
+    TenantHealth,
+    Threshold,
+)
+
+log = logging.getLogger(__name__)
+
+
+# --- Tenants ----------------------------------------------------------------------------------
+
+
+def test_tenant_connection(tenant: Tenant) -> tuple[bool, str]:
+    """Call agents, queues and schedules once; fill the catalogue and say what was found.
+
+    On success the catalogue is refreshed right away, so board forms offer the tenant's
+    queues without waiting for the first poll.
+    """
+    from wallboard.core.crypto import DecryptionError
+    from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
+    from wallboard.vcc.errors import VccError
+
+    try:
+        client = tenant.client()
+        agents, queues, schedules = client.agents(), client.queues(), client.schedules()
+    except VccError as exc:
+        return False, f"{tenant}: connection failed: {exc}"
+    except DecryptionError as exc:
+        return False, f"{tenant}: the stored token cannot be read ({exc}); enter the token again."
+    update_catalogue(
+        tenant.pk,
+        **catalogue_from_records(agents, queues),
+        schedules=[{"id": s.id, "name": s.name or s.id} for s in schedules],
+        as_of=timezone.now().isoformat(),
+    )
+    return True, f"{tenant}: connected. Found {len(agents)} agents, {len(queues)} queues and {len(schedules)} schedules."
+
+
+def _health(tenant: Tenant) -> TenantHealth | None:
+    try:
+        return tenant.health
+    except TenantHealth.DoesNotExist:
+        return None
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    form = forms.TenantForm
+    list_display = ["name", "tenant_name", "base_url", "enabled", "health_state", "last_success", "latency"]
+    list_filter = ["enabled"]
+    search_fields = ["name", "tenant_name"]
+    actions = ["test_connection"]
+    readonly_fields = ["health_summary"]
+    fieldsets = [
+        (None, {"fields": ["name", "base_url", "tenant_name", "token"]}),
+        ("Polling", {"fields": ["time_zone", "response_format", "poll_interval", "schedule_refresh_interval", "enabled"]}),
+        ("Health", {"fields": ["health_summary"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("health")
+
+    @admin.display(description="state")
+    def health_state(self, tenant: Tenant) -> str:
+        health = _health(tenant)
+        return health.get_state_display() if health else "Pending"
+
+    @admin.display(description="last success")
+    def last_success(self, tenant: Tenant):
+        health = _health(tenant)
+        return health.last_success if health and health.last_success else "never"
+
+    @admin.display(description="latency")
+    def latency(self, tenant: Tenant) -> str:
+        health = _health(tenant)
+        return f"{health.latency_ms} ms" if health and health.latency_ms is not None else "–"
+
+    @admin.display(description="polling")
+    def health_summary(self, tenant: Tenant) -> str:
+        health = _health(tenant) if tenant.pk else None
+        if health is None:
+            return "Not polled yet."
+        text = f"{health.get_state_display()} since {health.since:%Y-%m-%d %H:%M:%S %Z}"
+        if health.message:
+            text += f" — {health.message}"
+        return text
+
+    @admin.action(description="Test connection (agents, queues, schedules)")
+    def test_connection(self, request: HttpRequest, queryset) -> None:
+        for tenant in queryset:
+            ok, message = test_tenant_connection(tenant)
+            self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.test_connection_view)
+        return [path("<int:pk>/test-connection/", view, name="boards_tenant_test_connection")] + super().get_urls()
+
+    def test_connection_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The change page's "Test connection" button (POST only: it calls 8x8)."""
+        tenant = get_object_or_404(Tenant, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, tenant):
+            raise PermissionDenied
+        ok, message = test_tenant_connection(tenant)
+        self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:boards_tenant_change", args=[pk]))
+
+
+# --- Boards -----------------------------------------------------------------------------------
+
+
+class CatalogueInline(admin.TabularInline):
+    extra = 0
+
+
+class BoardQueueInline(CatalogueInline):
+    model = BoardQueue
+    form = forms.BoardQueueForm
+    formset = forms.BoardQueueFormSet
+    verbose_name = "queue"
+    verbose_name_plural = "Queues (and the schedule each one follows)"
+
+
+class QueueGroupInline(CatalogueInline):
+    model = QueueGroup
+    form = forms.QueueGroupForm
+    verbose_name_plural = "Queue groups (several queues shown as one tile)"
+
+
+class BoardAgentGroupInline(CatalogueInline):
+    model = BoardAgentGroup
+    form = forms.BoardAgentGroupForm
+    formset = forms.BoardAgentGroupFormSet
+    verbose_name_plural = "Agent groups (none: every agent)"
+
+
+class ThresholdInline(CatalogueInline):
+    model = Threshold
+    form = forms.ThresholdForm
+    formset = forms.ThresholdFormSet
+
+
+def catalogue_for(tenant: Tenant | None, board: Board | None) -> forms.Catalogue:
+    """The tenant's last catalogue, plus the ids this board already uses (same tenant only)."""
+    from wallboard.polling.catalogue import get_catalogue
+
+    if tenant is None:
+        return forms.Catalogue(None)
+    try:
+        data = get_catalogue(tenant.pk)
+    except Exception:  # Redis down: admin still works, with plain text inputs
+        log.warning("catalogue of tenant %s unavailable", tenant.pk, exc_info=True)
+        data = None
+    catalogue = forms.Catalogue(data, tenant.name)
+    if board is not None and board.pk and board.tenant_id == tenant.pk:
+        catalogue.saved_queues = _saved_queue_ids(board)
+        catalogue.saved_schedules = set(board.queues.exclude(schedule_id="").values_list("schedule_id", flat=True))
+        catalogue.saved_groups = set(board.agent_groups.values_list("group_id", flat=True))
+    return catalogue
+
+
+def _saved_queue_ids(board: Board) -> set[str]:
+    ids = set(board.queues.values_list("queue_id", flat=True))
+    ids |= set(board.thresholds.exclude(queue_id="").values_list("queue_id", flat=True))
+    for queue_ids in board.queue_groups.values_list("queue_ids", flat=True):
+        ids |= {q for q in queue_ids or [] if isinstance(q, str)}
+    return ids
+
+
+@admin.register(Board)
+class BoardAdmin(admin.ModelAdmin):
+    form = forms.BoardForm
+    inlines = [BoardQueueInline, QueueGroupInline, BoardAgentGroupInline, ThresholdInline]
+    list_display = ["title", "slug", "tenant", "queue_count", "preview"]
+    list_filter = ["tenant"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["viewers", "viewer_groups"]
+    readonly_fields = ["preview"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "tenant", "preview"]}),
+        ("Layout", {"fields": ["theme", "queue_metrics", "show_agents", "hide_logged_out", "mute_when_closed", "page_seconds"]}),
+        ("Who may see it", {"fields": ["viewers", "viewer_groups"],
+                            "description": "Supervisors see only boards granted to them or to one of their groups; staff see all."}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("tenant")
+
+    def view_on_site(self, board: Board) -> str:
+        return reverse("boards:supervisor", args=[board.slug])
+
+    @admin.display(description="queues")
+    def queue_count(self, board: Board) -> int:
+        return board.queues.count()
+
+    @admin.display(description="preview")
+    def preview(self, board: Board) -> str:
+        if not board.pk:
+            return "Save the board to preview it."
+        links = [
+            (reverse("boards:supervisor", args=[board.slug]), "supervisor view"),
+            (reverse("boards:kiosk_preview", args=[board.slug]), "TV layout"),
+        ]
+        return format_html_join(" · ", '<a href="{}" target="_blank" rel="noopener">{}</a>', links)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if "tenant" not in initial:
+            tenants = list(Tenant.objects.values_list("pk", flat=True)[:2])
+            if len(tenants) == 1:
+                initial["tenant"] = tenants[0]
+        return initial
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if not hasattr(request, "_wb_catalogue"):
+            request._wb_catalogue = catalogue_for(self._tenant(request, obj), obj)
+        kwargs["form_kwargs"] = {**kwargs.get("form_kwargs", {}), "catalogue": request._wb_catalogue}
+        return kwargs
+
+    def _tenant(self, request: HttpRequest, obj: Board | None) -> Tenant | None:
+        """The tenant the board is (being) set up for: the form's choice wins over the saved one."""
+        data = request.POST if request.method == "POST" else request.GET
+        raw = data.get("tenant", "")
+        if raw.isdigit():
+            tenant = Tenant.objects.filter(pk=int(raw)).first()
+            if tenant is not None:
+                return tenant
+        if obj is not None and obj.pk:
+            return obj.tenant
+        tenants = list(Tenant.objects.all()[:2])
+        return tenants[0] if len(tenants) == 1 else None
+
+
+# --- Displays ---------------------------------------------------------------------------------
+
+
+class DisplayBoardInline(admin.TabularInline):
+    model = DisplayBoard
+    extra = 1
+    min_num = 0
+    verbose_name = "board"
+    verbose_name_plural = "Boards shown (one: that board; several: a rotation, seconds each)"
+
+
+def kiosk_url(request: HttpRequest, token: str) -> str:
+    """The URL a TV opens once: it swaps the token for a cookie and lands on /kiosk/."""
+    return request.build_absolute_uri(reverse("boards:display", args=[token]))
+
+
+def _send_control(request: HttpRequest, display: Display, action: str, **payload) -> bool:
+    """Reach a display's open pages live; say so when the channel layer is down."""
+    from wallboard.live.publish import send_display_control
+
+    try:
+        send_display_control(display.pk, action, **payload)
+    except Exception:
+        log.warning("could not send %s to display %s", action, display.pk, exc_info=True)
+        return False
+    return True
+
+
+@admin.register(Display)
+class DisplayAdmin(admin.ModelAdmin):
+    form = forms.DisplayForm
+    inlines = [DisplayBoardInline]
+    list_display = ["name", "boards", "status", "last_seen", "ip", "short_user_agent"]
+    search_fields = ["name"]
+    readonly_fields = ["status", "created", "revoked", "last_seen", "user_agent", "ip"]
+    fields = ["name", "expires", "status", "created", "revoked", "last_seen", "user_agent", "ip"]
+    actions = ["issue_new_url", "revoke", "reload_now", "switch_board"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("rotation__board")
+
+    @admin.display(description="boards")
+    def boards(self, display: Display) -> str:
+        slots = list(display.rotation.all())
+        if not slots:
+            return "—"
+        if len(slots) == 1:
+            return slots[0].board.title
+        return ", ".join(f"{s.board.title} ({s.seconds} s)" for s in slots)
+
+    @admin.display(description="status")
+    def status(self, display: Display) -> str:
+        if display.pk is None:
+            return "A URL is shown once after saving."
+        if display.revoked:
+            return f"Revoked {display.revoked:%Y-%m-%d %H:%M}"
+        if not display.is_active:
+            return "Expired"
+        return "Active"
+
+    @admin.display(description="user agent")
+    def short_user_agent(self, display: Display) -> str:
+        return display.user_agent[:60]
+
+    def save_model(self, request, obj: Display, form, change) -> None:
+        if not obj.token_hash:
+            request._wb_issued = [(obj, obj.issue_token())]
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        issued = getattr(request, "_wb_issued", None)
+        if issued:
+            return self._issued_page(request, issued)
+        return super().response_add(request, obj, post_url_continue)
+
+    def _issued_page(self, request: HttpRequest, issued: list[tuple[Display, str]]) -> TemplateResponse:
+        """Show freshly issued URLs once; only their hashes are stored, so this is the only time."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Display URLs",
+            "opts": self.opts,
+            "issued": [{"display": display, "url": kiosk_url(request, token)} for display, token in issued],
+        }
+        response = TemplateResponse(request, "admin/boards/display/issued_urls.html", context)
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    @admin.action(description="Issue new URL (the old one stops working)")
+    def issue_new_url(self, request: HttpRequest, queryset) -> TemplateResponse:
+        issued = []
+        with transaction.atomic():
+            for display in queryset:
+                token = display.issue_token()
+                display.revoked = None
+                display.save(update_fields=["token_hash", "revoked"])
+                issued.append((display, token))
+        for display, _ in issued:
+            _send_control(request, display, "revoke")  # screens on the old URL drop off now
+        return self._issued_page(request, issued)
+
+    @admin.action(description="Revoke (screens disconnect at once)")
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        now = timezone.now()
+        displays = list(queryset)
+        Display.objects.filter(pk__in=[d.pk for d in displays], revoked__isnull=True).update(revoked=now)
+        unreached = [d.name for d in displays if not _send_control(request, d, "revoke")]
+        self.message_user(request, f"Revoked {len(displays)} display(s).", messages.SUCCESS)
+        if unreached:
+            self.message_user(
+                request,
+                f"Could not reach {', '.join(unreached)} live; they disconnect within one poll cycle.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Reload now")
+    def reload_now(self, request: HttpRequest, queryset) -> None:
+        reached = self._control(request, queryset, "reload")
+        self.message_user(request, f"Asked {reached} display(s) to reload.", messages.SUCCESS)
+
+    def _control(self, request: HttpRequest, queryset, action: str, **payload) -> int:
+        """Send a control message to each display; report the unreachable ones; count the rest."""
+        displays = list(queryset)
+        unreached = [d.name for d in displays if not _send_control(request, d, action, **payload)]
+        if unreached:
+            self.message_user(request, f"Could not reach {', '.join(unreached)}: live updates are down.", messages.ERROR)
+        return len(displays) - len(unreached)
+
+    @admin.action(description="Switch board…")
+    def switch_board(self, request: HttpRequest, queryset):
+        """Ask for a board, then make it each selected display's only board and tell the TVs."""
+        form = forms.SwitchBoardForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            board = form.cleaned_data["board"]
+            seconds = form.cleaned_data.get("seconds") or 60
+            with transaction.atomic():
+                for display in queryset:
+                    display.rotation.all().delete()
+                    DisplayBoard.objects.create(display=display, board=board, seconds=seconds)
+            reached = self._control(request, queryset, "switch", url="/kiosk/")
+            self.message_user(request, f"Switched {queryset.count()} display(s) to “{board}” ({reached} told live).")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Switch board",
+            "opts": self.opts,
+            "form": form,
+            "displays": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/boards/display/switch_board.html", context)
+

@@ -1,0 +1,335 @@
+"""Admin forms: they do the validation, so bad configuration never reaches the poller."""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html, format_html_join
+
+from wallboard.boards.models import (
+    METRIC_NAMES,
+    QUEUE_METRICS,
+    Board,
+    BoardAgentGroup,
+    BoardQueue,
+    Display,
+    QueueGroup,
+    Tenant,
+    Threshold,
+)
+
+# The documented 8x8 Contact Center platforms (see ../shared/api/*.txt); any other https host may be typed.
+PLATFORMS = [
+    "https://vcc-na4.8x8.com",
+    "https://vcc-na7.8x8.com",
+    "https://vcc-eu2.8x8.com",
+    "https://na1.mycontactual.com",
+    "https://na2.mycontactual.com",
+    "https://na3.mycontactual.com",
+    "https://na4.mycontactual.com",
+    "https://www.mycontactual.ca",
+    "https://www.mycontactual.co.uk",
+]
+NO_CATALOGUE_HELP = "Test the connection or wait for the first poll to get choices."
+
+
+class DatalistInput(forms.TextInput):
+    """A text input that suggests values (the browser shows them as a drop-down) but accepts any."""
+
+    def __init__(self, options: list[str], list_id: str, attrs: dict | None = None):
+        super().__init__({**(attrs or {}), "list": list_id, "size": 40, "autocomplete": "off"})
+        self.options = options
+        self.list_id = list_id
+
+    def render(self, name, value, attrs=None, renderer=None):
+        field = super().render(name, value, attrs, renderer)
+        items = format_html_join("", '<option value="{}">', ((option,) for option in self.options))
+        return format_html('{}<datalist id="{}">{}</datalist>', field, self.list_id, items)
+
+
+class TenantForm(forms.ModelForm):
+    """A tenant; the token is write-only: never rendered, blank on edit keeps the stored one."""
+
+    base_url = forms.CharField(
+        label="Platform URL",
+        max_length=200,
+        widget=DatalistInput(PLATFORMS, "vcc-platforms"),
+        help_text="Pick your platform (the host you log in to) or type its https:// URL.",
+    )
+    token = forms.CharField(
+        label="Data request token",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted and never shown again. Leave empty to keep the current token.",
+    )
+
+    class Meta:
+        model = Tenant
+        fields = [
+            "name",
+            "base_url",
+            "tenant_name",
+            "token",
+            "time_zone",
+            "response_format",
+            "poll_interval",
+            "schedule_refresh_interval",
+            "enabled",
+        ]
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data.get("token", "")
+        if token:
+            return token
+        if self.instance.pk:
+            return self.instance.token
+        raise forms.ValidationError("Enter the tenant's data request token (from 8x8 Configuration Manager).")
+
+
+class Catalogue:
+    """A tenant's queues, agent groups and schedules as choices, plus ids already saved."""
+
+    def __init__(self, data: dict | None, tenant_name: str = ""):
+        data = data or {}
+        self.queues = {q["id"]: _queue_label(q) for q in data.get("queues") or []}
+        self.agent_groups = {g["id"]: g.get("name") or g["id"] for g in data.get("agent_groups") or []}
+        self.schedules = {s["id"]: s.get("name") or s["id"] for s in data.get("schedules") or []}
+        self.tenant_name = tenant_name
+        self.saved_queues: set[str] = set()
+        self.saved_groups: set[str] = set()
+        self.saved_schedules: set[str] = set()
+
+
+def _queue_label(queue: dict) -> str:
+    media = f", {queue['media_type']}" if queue.get("media_type") else ""
+    return f"{queue.get('name') or queue['id']} ({queue['id']}{media})"
+
+
+def _choices(known: dict[str, str], saved: set[str], blank: str | None) -> list[tuple[str, str]]:
+    """Known ids first, then saved ids no longer seen upstream (so old rows stay valid)."""
+    choices = [("", blank)] if blank is not None else []
+    choices += sorted(known.items(), key=lambda item: item[1].lower())
+    choices += [(i, f"{i} (not seen upstream lately)") for i in sorted(saved - known.keys())]
+    return choices
+
+
+def _invalid(kind: str, catalogue: Catalogue) -> str:
+    owner = f"tenant “{catalogue.tenant_name}”" if catalogue.tenant_name else "this board's tenant"
+    return f"%(value)s is not one of the {kind} of {owner} (as last seen upstream)."
+
+
+def id_field(known: dict[str, str], saved: set[str], kind: str, catalogue: Catalogue, *, required: bool, blank: str):
+    """A choice of known ids, or a plain text input while the catalogue is empty."""
+    if not known:
+        return forms.CharField(max_length=64, required=required, help_text=NO_CATALOGUE_HELP)
+    return forms.ChoiceField(
+        choices=_choices(known, saved, blank),
+        required=required,
+        error_messages={"invalid_choice": _invalid(kind, catalogue)},
+    )
+
+
+class CatalogueFormMixin:
+    """Takes the board's tenant catalogue and turns id fields into choices."""
+
+    def __init__(self, *args, catalogue: Catalogue | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.catalogue = catalogue or Catalogue(None)
+        self.use_catalogue(self.catalogue)
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        raise NotImplementedError
+
+
+class BoardQueueForm(CatalogueFormMixin, forms.ModelForm):
+    class Meta:
+        model = BoardQueue
+        fields = ["queue_id", "label", "schedule_id", "position"]
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        self.fields["queue_id"] = id_field(
+            catalogue.queues, catalogue.saved_queues, "queues", catalogue, required=True, blank="Choose a queue"
+        )
+        self.fields["queue_id"].label = "Queue"
+        self.fields["schedule_id"] = id_field(
+            catalogue.schedules, catalogue.saved_schedules, "schedules", catalogue, required=False, blank="No schedule"
+        )
+        self.fields["schedule_id"].label = "Schedule"
+        if catalogue.schedules:
+            self.fields["schedule_id"].help_text = "The 8x8 schedule that says when this queue is open."
+
+
+class QueueIdsField(forms.MultipleChoiceField):
+    """Queue ids for a group: a multi-select from the catalogue."""
+
+    def __init__(self, catalogue: Catalogue, **kwargs):
+        super().__init__(
+            choices=_choices(catalogue.queues, catalogue.saved_queues, None),
+            widget=forms.SelectMultiple(attrs={"size": 6}),
+            error_messages={
+                "invalid_choice": _invalid("queues", catalogue),
+                "required": "Choose at least one queue for the group.",
+            },
+            **kwargs,
+        )
+
+
+class QueueIdsText(forms.CharField):
+    """Queue ids for a group typed as a comma-separated list (no catalogue yet)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            help_text="Comma-separated queue ids. " + NO_CATALOGUE_HELP,
+            error_messages={"required": "Choose at least one queue for the group."},
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value)
+        return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+    def validate(self, value) -> None:
+        if not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+class QueueGroupForm(CatalogueFormMixin, forms.ModelForm):
+    class Meta:
+        model = QueueGroup
+        fields = ["name", "queue_ids", "position"]
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        field = QueueIdsField(catalogue) if catalogue.queues else QueueIdsText()
+        field.label = "Queues"
+        self.fields["queue_ids"] = field
+
+    def clean_queue_ids(self) -> list[str]:
+        ids = list(dict.fromkeys(self.cleaned_data.get("queue_ids") or []))
+        if not ids:
+            raise forms.ValidationError("Choose at least one queue for the group.")
+        return ids
+
+
+class BoardAgentGroupForm(CatalogueFormMixin, forms.ModelForm):
+    class Meta:
+        model = BoardAgentGroup
+        fields = ["group_id", "name"]
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        self.fields["group_id"] = id_field(
+            catalogue.agent_groups, catalogue.saved_groups, "agent groups", catalogue,
+            required=True, blank="Choose an agent group",
+        )
+        self.fields["group_id"].label = "Agent group"
+
+    def clean(self):
+        cleaned = super().clean()
+        group_id = cleaned.get("group_id")
+        if group_id and not cleaned.get("name") and group_id in self.catalogue.agent_groups:
+            cleaned["name"] = self.catalogue.agent_groups[group_id]
+        return cleaned
+
+
+class ThresholdForm(CatalogueFormMixin, forms.ModelForm):
+    class Meta:
+        model = Threshold
+        fields = ["metric", "queue_id", "direction", "warn", "alert"]
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        self.fields["queue_id"] = id_field(
+            catalogue.queues, catalogue.saved_queues, "queues", catalogue, required=False, blank="Every queue and group"
+        )
+        self.fields["queue_id"].label = "Queue"
+        if not catalogue.queues:
+            self.fields["queue_id"].help_text = "Leave empty for every queue and group. " + NO_CATALOGUE_HELP
+
+
+class UniqueRowsFormSet(BaseInlineFormSet):
+    """An inline formset that names the duplicate in words instead of Django's generic message."""
+
+    row_key_fields: tuple[str, ...] = ()
+    duplicate_message = "This row appears twice."
+
+    def clean(self) -> None:
+        super().clean()
+        seen: set[tuple] = set()
+        for form in self.forms:
+            if not form.has_changed() and not form.instance.pk or self._should_delete_form(form):
+                continue
+            key = tuple(form.cleaned_data.get(name) for name in self.row_key_fields)
+            if None in key:
+                continue
+            if key in seen:
+                form.add_error(None, self.duplicate_message.format(*key))
+                continue
+            seen.add(key)
+
+    def validate_unique(self) -> None:
+        # clean() above reports duplicates with a clearer message than the generic check would.
+        return None
+
+
+class BoardQueueFormSet(UniqueRowsFormSet):
+    row_key_fields = ("queue_id",)
+    duplicate_message = "Queue {} is already on this board."
+
+
+class BoardAgentGroupFormSet(UniqueRowsFormSet):
+    row_key_fields = ("group_id",)
+    duplicate_message = "Agent group {} is already on this board."
+
+
+class ThresholdFormSet(UniqueRowsFormSet):
+    row_key_fields = ("metric", "queue_id")
+    duplicate_message = "There is already a threshold for {} on queue “{}”."
+
+
+class BoardForm(forms.ModelForm):
+    """A board; metrics are chosen from the known queue metrics (order as listed)."""
+
+    queue_metrics = forms.MultipleChoiceField(
+        label="Queue metrics",
+        choices=QUEUE_METRICS,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one metric to show on the queue tiles.",
+            "invalid_choice": "%(value)s is not a known queue metric.",
+        },
+    )
+
+    class Meta:
+        model = Board
+        fields = [
+            "slug",
+            "title",
+            "tenant",
+            "theme",
+            "queue_metrics",
+            "show_agents",
+            "hide_logged_out",
+            "mute_when_closed",
+            "page_seconds",
+            "viewers",
+            "viewer_groups",
+        ]
+
+    def clean_queue_metrics(self) -> list[str]:
+        chosen = set(self.cleaned_data.get("queue_metrics") or [])
+        return [name for name in METRIC_NAMES if name in chosen]
+
+
+class SwitchBoardForm(forms.Form):
+    """The board a display should show from now on (replaces its rotation)."""
+
+    board = forms.ModelChoiceField(queryset=Board.objects.order_by("title"), empty_label=None)
+    seconds = forms.IntegerField(initial=60, min_value=5, widget=forms.HiddenInput, required=False)
+
+
+class DisplayForm(forms.ModelForm):
+    class Meta:
+        model = Display
+        fields = ["name", "expires"]
