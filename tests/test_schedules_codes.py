@@ -1,0 +1,40 @@
+"""Status codes: the spellings 8x8 sends and the labels we show."""
+
+from __future__ import annotations
+
+import pytest
+
+from wallboard.schedules.engine import parse_status, status_label
+
+
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        (0, 0), (-1, -1), ("0", 0), ("-1", -1), ("OPEN", 0), ("CLOSED", -1), ("open", 0), (" Closed ", -1),
+        ("CHOICE #3", 3), ("Choice #3", 3), ("CHOICE3", 3), ("choice 3", 3), ("3", 3), (6, 6), (1.0, 1),
+    ],
+)
+def test_it_parses_the_documented_spellings(value, code):
+    assert parse_status(value) == code
+
+
+@pytest.mark.parametrize("value", [None, "", "OPENED", "CHOICE #7", "CHOICE #0", 7, -2, "7", True, 0.5, [0], "CHOICE"])
+def test_it_rejects_garbage_statuses(value):
+    with pytest.raises(ValueError):
+        parse_status(value)
+
+
+def test_it_labels_every_code():
+    assert [status_label(c) for c in (0, -1, 1, 2, 3, 4, 5, 6)] == [
+        "OPEN", "CLOSED", "CHOICE #1", "CHOICE #2", "CHOICE #3", "CHOICE #4", "CHOICE #5", "CHOICE #6",
+    ]
+
+
+def test_it_refuses_to_label_an_unknown_code():
+    with pytest.raises(ValueError):
+        status_label(9)
+
+
+def test_it_round_trips_labels_through_parse_status():
+    for code in (0, -1, 1, 2, 3, 4, 5, 6):
+        assert parse_status(status_label(code)) == code
