@@ -31,6 +31,10 @@ def pytest_configure(config):
 
     for key, value in redis_settings(url).items():
         setattr(settings, key, value)
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # A file, not memory: worker and beat subprocesses in integration tests share it.
+        database.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp(prefix="wb-db-")) / "test.sqlite3")
 
 
 def pytest_unconfigure(config):
@@ -42,6 +46,16 @@ def pytest_unconfigure(config):
 def redis_server():
     """The private Redis server (None when REDIS_URL points elsewhere)."""
     return _server
+
+
+@pytest.fixture
+def subprocess_env(settings):
+    """Environment for worker/beat/web subprocesses that share this test's database and Redis."""
+    env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
+    return env
 
 
 @pytest.fixture

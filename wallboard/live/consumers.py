@@ -39,7 +39,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         access = await database_sync_to_async(authorize_websocket)(self.scope, self.slug)
         if not access.allowed:
             log.info("websocket refused for board %s: %s", self.slug, access.reason)
-            await self.close(code=CLOSE_NOT_FOUND if access.reason == "not_found" else CLOSE_FORBIDDEN)
+            await self.close(code=CLOSE_NOT_FOUND if access.reason == "unknown board" else CLOSE_FORBIDDEN)
             return
         self.display_id = access.display_id
         await self.accept()

@@ -7,9 +7,10 @@ browsers that see it resync.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
+
+import orjson
 
 from wallboard.live.redis import get_redis
 
@@ -20,7 +21,11 @@ def _key(slug: str) -> str:
 
 def dumps(value) -> str:
     """Compact JSON, the one serialisation used for everything sent or stored."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(value).decode()
+
+
+def loads(text: str | bytes):
+    return orjson.loads(text)
 
 
 @dataclass
@@ -33,11 +38,11 @@ class StoredBoard:
 
     @property
     def data(self) -> dict:
-        return json.loads(self.data_json)
+        return orjson.loads(self.data_json)
 
     @property
     def status(self) -> dict:
-        return json.loads(self.status_json)
+        return orjson.loads(self.status_json)
 
 
 def new_epoch() -> str:
