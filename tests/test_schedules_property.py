@@ -75,8 +75,8 @@ class BruteForce:
         for exc in schedule["exceptions"]:
             day = date.fromisoformat(exc["date"])
             props = exc["properties"] or [{"status": -1, "start_time": "00:00", "end_time": "24:00"}]
-            label, earlier = self.special.get(day, (exc["name"] or exc["date"], []))
-            self.special[day] = (label, earlier + bf_intervals(props, exc["name"] or exc["date"], order))
+            if day not in self.special:  # the first exception listed for a date wins
+                self.special[day] = (exc["name"] or exc["date"], bf_intervals(props, exc["name"] or exc["date"], order))
             order += len(props)
 
     def day_rules(self, day):

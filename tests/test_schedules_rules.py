@@ -256,3 +256,34 @@ def test_it_labels_choice_states():
     s = sched([day(1, prop("CHOICE #5", "09:00", "17:00"))])
     state = evaluate(s, at(0, 10), "UTC")
     assert (state.status, state.label, state.state) == (5, "CHOICE #5", "choice")
+
+
+def test_it_reads_absent_times_as_the_edges_of_the_day():
+    s = sched([], [{"name": "Half day", "date": "2026-06-02", "properties": [{"status": 0, "start_time": "13:00"}]}])
+    assert [status(s, at(1, 12, 59)), status(s, at(1, 13)), status(s, at(1, 23, 59)), status(s, at(2, 0))] == [-1, 0, 0, -1]
+
+
+def test_it_accepts_the_vcc_client_records():
+    records = pytest.importorskip("wallboard.vcc.records")
+    interval = records.ScheduleInterval
+    record = records.Schedule(
+        id="9", name="Support", time_zone="Europe/London",
+        week_days=[records.WeekDay(1, [interval(0, "08:00", "17:00"), interval(3, "17:00", "18:00")])],
+        exceptions=[records.ScheduleException("2026-06-08", None, [])],
+    )
+    assert evaluate(record, at(0, 16, 30), "UTC").status == 3  # 17:30 BST
+    assert evaluate(record, at(7, 8), "UTC").exception == "2026-06-08"
+    assert evaluate(record, at(0, 16, 30), "UTC") == evaluate(record.to_dict(), at(0, 16, 30), "UTC")
+
+
+def test_it_applies_only_the_first_exception_listed_for_a_date():
+    s = sched(
+        [day(2, prop(0, "09:00", "17:00"))],
+        [
+            {"name": "Closed", "date": "2026-06-02", "properties": []},
+            {"name": "Open late", "date": "2026-06-02", "properties": [prop(0, "10:00", "20:00")]},
+        ],
+    )
+    state = evaluate(s, at(1, 12), "UTC")
+    assert (state.status, state.exception) == (-1, "Closed")
+    assert any("already covers" in p for p in compiled(s, "UTC").rules.problems)

@@ -134,12 +134,15 @@ def compile_rules(key: tuple) -> Rules:
             problems.append(f"exception {name!r}: bad date {date_raw!r}")
             continue
         label = name if isinstance(name, str) and name.strip() else date.fromordinal(day).isoformat()
+        if day in exceptions:
+            # The first one listed wins, as in the simulator; merging two would invent hours.
+            problems.append(f"exception {label!r}: another exception already covers {date.fromordinal(day)}")
+            continue
         # No properties means closed all that day (docs/api-shapes.md).
         props = props or ((CLOSED, "00:00", "24:00"),)
         rules = [r for r in (_parse_rule(p, order + i, label, problems) for i, p in enumerate(props)) if r]
         order += len(props)
-        first_label, earlier = exceptions.get(day, (label, ()))
-        exceptions[day] = (first_label, earlier + tuple(rules))
+        exceptions[day] = (label, tuple(rules))
     return Rules(tuple(tuple(rules) for rules in week), exceptions, tuple(problems))
 
 
@@ -151,7 +154,10 @@ def _parse_rule(prop: tuple, order: int, exception: str | None, problems: list[s
     except ValueError:
         problems.append(f"status {status_raw!r}: not a schedule status")
         return None
-    start, end = parse_time(start_raw), parse_time(end_raw)
+    # An absent time is the edge of the day ({"status": -1} alone closes the whole day);
+    # a present but unreadable one drops the interval.
+    start = 0 if start_raw is None else parse_time(start_raw)
+    end = DAY if end_raw is None else parse_time(end_raw)
     if start is None or end is None:
         problems.append(f"interval {start_raw!r}-{end_raw!r}: not HH:MM")
         return None
