@@ -188,3 +188,10 @@ def test_it_records_where_a_display_connects_from_at_most_once_a_minute(display)
     access.authorize_websocket(scope(cookie=cookie, ua=b"Other/3"), "support")
     display.refresh_from_db()
     assert display.user_agent == "Other/3"
+
+
+def test_it_reads_the_cookie_header_when_no_middleware_parsed_it(display):
+    raw = scope()
+    del raw["cookies"]
+    raw["headers"].append((b"cookie", f"{access.DISPLAY_COOKIE}={access.make_display_cookie(display)}".encode()))
+    assert access.authorize_websocket(raw, "support").allowed

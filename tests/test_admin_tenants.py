@@ -174,3 +174,19 @@ def test_it_refuses_to_rotate_what_no_key_decrypts(tenant, settings):
     with pytest.raises(CommandError, match="nothing was changed"):
         call_command("rotate_tokens", stdout=io.StringIO())
     assert raw_token(tenant.pk) == before
+
+
+def test_it_tests_a_real_connection_against_the_simulator(admin_client, redis_client, db):
+    from wallboard.simulator.server import SimulatorServer
+
+    with SimulatorServer(port=0, agents=7, queues=3) as sim:
+        tenant = Tenant.objects.create(name="Sim", base_url=sim.base_url, tenant_name="demo", token="demo-token")
+        response = admin_client.post(f"/admin/boards/tenant/{tenant.pk}/test-connection/", follow=True)
+        ok = [str(m) for m in response.context["messages"]]
+        Tenant.objects.filter(pk=tenant.pk).update(tenant_name="nobody")
+        response = admin_client.post(f"/admin/boards/tenant/{tenant.pk}/test-connection/", follow=True)
+        bad = [str(m) for m in response.context["messages"]]
+    assert ok[0].startswith("Sim: connected. Found 7 agents, 3 queues and ")
+    assert len(get_catalogue(tenant.pk)["queues"]) == 3
+    assert bad[0].startswith("Sim: connection failed: bad credentials")
+    assert "demo-token" not in bad[0]

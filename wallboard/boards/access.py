@@ -150,6 +150,15 @@ def origin_allowed(scope: dict) -> bool:
     return AllowedHostsOriginValidator(None).valid_origin(parsed)
 
 
+def _cookies(scope: dict) -> dict[str, str]:
+    """Cookies parsed by CookieMiddleware, or straight from the header when it is not in the stack."""
+    if "cookies" in scope:
+        return scope["cookies"] or {}
+    from django.http.cookie import parse_cookie
+
+    return parse_cookie(_header(scope, b"cookie") or "")
+
+
 def _client_ip(scope: dict) -> str | None:
     client = scope.get("client")
     return client[0] if client else None
@@ -170,7 +179,7 @@ def authorize_websocket(scope: dict, slug: str) -> Access:
     user_id = user.pk if _is_authenticated(user) else None
     if user_id is not None and user_can_view(user, board):
         return Access(True, "session", board_id=board.pk, user_id=user_id)
-    display = display_from_cookie((scope.get("cookies") or {}).get(DISPLAY_COOKIE))
+    display = display_from_cookie(_cookies(scope).get(DISPLAY_COOKIE))
     if display is None:
         reason = "user has no grant for this board" if user_id else "no session and no valid display cookie"
         return Access(False, reason, board_id=board.pk, user_id=user_id)
