@@ -291,12 +291,12 @@ class SimulatorServer:
             self._send(h, 404, b"Not found\n", "text/plain")
             return
         creds = basic_auth(h.headers.get("Authorization"))
-        tenant = creds[0] if creds else ""
-        self._enter(tenant)
+        h.slot = self._enter(creds[0] if creds else "")
         try:
             self._serve_api(h, route, url.query, creds)
         finally:
-            self._leave(tenant)
+            h.slot.release()
+            h.slot = None
 
     def _serve_api(self, h: _Handler, route: Route, query: str, creds: tuple[str, str] | None) -> None:
         if not self._authorised(route.api, creds):
@@ -334,16 +334,16 @@ class SimulatorServer:
             return False
         return not self.faults.revoked(api)
 
-    def _enter(self, tenant: str) -> None:
+    def _enter(self, tenant: str) -> _Slot:
+        """Count the request in flight for its tenant until the slot is released."""
         if tenant not in self.tenants:
-            return
+            return _Slot(None)
         with self._lock:
             self._in_flight[tenant] += 1
             self._max_in_flight[tenant] = max(self._max_in_flight[tenant], self._in_flight[tenant])
+        return _Slot(lambda: self._leave(tenant))
 
     def _leave(self, tenant: str) -> None:
-        if tenant not in self.tenants:
-            return
         with self._lock:
             self._in_flight[tenant] -= 1
 
@@ -418,6 +418,7 @@ class SimulatorServer:
     def _send_truncated(self, h: _Handler, status: int, body: bytes, ctype: str) -> None:
         """Promise the whole body, send half, close: the client sees an incomplete read."""
         self._head(h, status, ctype, len(body))
+        _release(h)
         h.wfile.write(body[: len(body) // 2])
         h.wfile.flush()
         h.close_connection = True
@@ -438,6 +439,7 @@ class SimulatorServer:
             n = min(left, len(chunk))
             h.wfile.write(chunk[:n])
             left -= n
+        _release(h)
         h.wfile.write(tail)
 
     def _hang(self, h: _Handler, max_seconds: float) -> None:
@@ -505,7 +507,7 @@ class SimulatorServer:
 
     # --- writing --------------------------------------------------------------------------------
 
-    def _head(self, h: _Handler, status: int, ctype: str, length: int, headers: dict | None = None) -> None:
+    def _head(self, h: _Handler, status: int, ctype: str, length: int, headers: dict | None = None, flush: bool = True) -> None:
         with self._lock:
             self._responses[str(status)] += 1
         h.send_response(status)
@@ -513,11 +515,22 @@ class SimulatorServer:
         h.send_header("Content-Length", str(length))
         for name, value in (headers or {}).items():
             h.send_header(name, value)
-        h.end_headers()
+        if flush:
+            h.end_headers()
+        else:
+            h._headers_buffer.append(b"\r\n")
 
     def _send(self, h: _Handler, status: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
-        self._head(h, status, ctype, len(body), headers)
-        h.wfile.write(body)
+        """Headers and body in one write, the in-flight slot released just before it.
+
+        Released after the write, a client that fires its next request the moment it has read
+        this answer could find its own previous request still "in flight" and get a 503.
+        """
+        self._head(h, status, ctype, len(body), headers, flush=False)
+        data = b"".join(h._headers_buffer) + body
+        h._headers_buffer = []
+        _release(h)
+        h.wfile.write(data)
 
     def _send_json(self, h: _Handler, status: int, data: object) -> None:
         h.send_response(status)
@@ -526,6 +539,24 @@ class SimulatorServer:
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         h.wfile.write(body)
+
+
+class _Slot:
+    """A request's place in its tenant's in-flight count; release() is idempotent."""
+
+    def __init__(self, leave: Callable[[], None] | None) -> None:
+        self._leave = leave
+
+    def release(self) -> None:
+        leave, self._leave = self._leave, None
+        if leave is not None:
+            leave()
+
+
+def _release(h: _Handler) -> None:
+    slot = getattr(h, "slot", None)
+    if slot is not None:
+        slot.release()
 
 
 def _running_clock(start_at: float | None, speed: float) -> Callable[[], float]:
@@ -579,6 +610,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a pooled client expects
     server_version = "8x8-simulator/1"
     server: _Server
+    slot: _Slot | None = None
 
     def do_GET(self) -> None:
         self.server.sim.handle(self, "GET")
