@@ -395,6 +395,32 @@ def test_it_refuses_xml_with_entities(body):
         parse_agents(body)
 
 
+def test_it_refuses_entities_in_encodings_a_byte_search_cannot_read():
+    utf16 = XXE.decode().replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode("utf-16")
+
+    with pytest.raises(UnsafeError):
+        parse_agents(utf16)
+
+
+def test_it_refuses_entities_in_utf16_with_mismatched_tags():
+    utf16 = BOMB_MISMATCHED.decode().replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode("utf-16")
+
+    with pytest.raises(UnsafeError):
+        parse_agents(utf16)
+
+
+def test_it_parses_utf16_xml_with_mismatched_tags():
+    body = '<?xml version="1.0" encoding="UTF-16"?><agents><agent><agent-id>a</agent-nom></agent></agents>'
+
+    assert parse_agents(body.encode("utf-16"))[0].agent_id == "a"
+
+
+def test_it_parses_utf16_xml():
+    body = '<?xml version="1.0" encoding="UTF-16"?><agents><agent><agent-id>\u00e9</agent-id></agent></agents>'
+
+    assert parse_agents(body.encode("utf-16"))[0].agent_id == "\u00e9"
+
+
 def test_it_refuses_any_doctype():
     with pytest.raises(UnsafeError):
         parse_queues(b'<!DOCTYPE queues SYSTEM "http://example.com/q.dtd"><queues/>')
