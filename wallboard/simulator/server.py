@@ -158,7 +158,7 @@ class SimulatorServer:
         self._httpd = _Server((self.host, self.port), _Handler)
         self._httpd.sim = self
         self.port = self._httpd.server_address[1]
-        serve = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name="sim-http")
+        serve = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="sim-http")
         serve.start()
         self._threads = [serve]
         if not self._external_clock:
