@@ -26,6 +26,7 @@ _DAY_NAMES = {
 _TIME = re.compile(r"(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?\s*([ap]\.?m\.?)?", re.IGNORECASE)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_PLAIN = frozenset((str, int, float, type(None)))
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,13 @@ def _properties_key(owner: object) -> tuple:
 
 def _field(obj: object, name: str) -> object:
     """Read name from a dict (snake_case or wire hyphen-case) or from an object attribute."""
-    if isinstance(obj, Mapping):
-        if name in obj:
-            return obj[name]
-        return obj.get(name.replace("_", "-"))
+    # type() before isinstance(): this runs for every field of every schedule every cycle,
+    # and the ABC check is the slow part.
+    if type(obj) is dict or isinstance(obj, Mapping):
+        value = obj.get(name)
+        if value is None and "_" in name:
+            return obj.get(name.replace("_", "-"))
+        return value
     return getattr(obj, name, None)
 
 
@@ -102,8 +106,10 @@ def _items(value: object, wrapper: str) -> tuple:
 
 def _atom(value: object) -> object:
     """A hashable stand-in for a raw value."""
-    if value is None or isinstance(value, str | int | float):
+    if type(value) in _PLAIN:
         return value
+    if isinstance(value, str | int | float):
+        return value  # subclasses, e.g. an IntEnum
     if isinstance(value, datetime | date):
         return value.isoformat()
     return repr(value)
