@@ -1,0 +1,323 @@
+// Page entry point for the kiosk and the supervisor view.
+//
+// Config comes from the json_script element "wb-config" (see templates/boards/base.html):
+//   {board, ws_path, version, cycle_seconds, theme, mode, rotation: [{slug, title, seconds, ws_path}]}
+// plus, optionally, `ws_url` (an absolute ws:// URL that beats ws_path; used by the browser tests)
+// and `time_zone` (IANA name for the clock; the TV's own zone otherwise).
+//
+// Rotation: when `rotation` is not empty the kiosk shows each board for its `seconds`, then
+// closes that board's websocket and opens the next one (one socket at a time; the next board's
+// snapshot arrives on connect, so the switch costs one round trip and no server state).
+
+import { formatClock, toMillis } from "./format.js";
+import { BoardConnection, websocketUrl } from "./protocol.js";
+import { KioskView } from "./render-kiosk.js";
+import { SupervisorView } from "./render-supervisor.js";
+import { alertKeys, setAttr, setText } from "./render-common.js";
+import { disableSound, enableSound, playAlert, soundEnabled } from "./sound.js";
+
+const RELOAD_GUARD_KEY = "wb-last-reload";
+const RELOAD_MIN_GAP_MS = 15000;
+const SKEW_SAMPLES = 30;
+
+function readConfig() {
+  const node = document.getElementById("wb-config");
+  let config = {};
+  try {
+    config = JSON.parse(node ? node.textContent : "{}") || {};
+  } catch (e) {
+    config = {};
+  }
+  config.rotation = Array.isArray(config.rotation) ? config.rotation : [];
+  return config;
+}
+
+/** Reload, but never more than once per RELOAD_MIN_GAP_MS (a mismatch that persists would loop). */
+function guardedReload() {
+  let last = 0;
+  try {
+    last = Number(sessionStorage.getItem(RELOAD_GUARD_KEY)) || 0;
+  } catch (e) {
+    /* storage disabled */
+  }
+  const wait = Math.max(0, last + RELOAD_MIN_GAP_MS - Date.now());
+  setTimeout(() => {
+    try {
+      sessionStorage.setItem(RELOAD_GUARD_KEY, String(Date.now()));
+    } catch (e) {
+      /* storage disabled */
+    }
+    window.location.reload();
+  }, wait);
+}
+
+const STATUS_TEXT = {
+  degraded: "8x8 is not answering properly",
+  unauthorised: "8x8 refused the credentials: an administrator must check the tenant token",
+  unreachable: "8x8 cannot be reached",
+  busy: "8x8 is busy",
+  malformed: "8x8 sent an answer that could not be read",
+  disabled: "Polling is disabled for this tenant",
+  pending: "Waiting for the first data from 8x8",
+};
+
+class Board {
+  constructor(config) {
+    this.config = config;
+    this.mode = config.mode === "supervisor" ? "supervisor" : "kiosk";
+    this.root = document.querySelector(".wb");
+    this.titleEl = this.root.querySelector(".wb-title");
+    this.clockEl = this.root.querySelector(".wb-clock");
+    this.asOfEl = this.root.querySelector(".wb-asof time");
+    this.banners = {
+      status: this.root.querySelector('[data-banner="status"]'),
+      stale: this.root.querySelector('[data-banner="stale"]'),
+      connection: this.root.querySelector('[data-banner="connection"]'),
+    };
+    const now = () => Date.now() + this.offsetMs;
+    this.offsetMs = 0;
+    this.view = this.mode === "supervisor" ? new SupervisorView(this.root, { now }) : new KioskView(this.root, { now });
+    this.params = new URLSearchParams(window.location.search);
+    this.asOfMs = NaN;
+    this.skew = [];
+    this.previousAlerts = null;
+    this.connState = "connecting";
+    this.closedSince = 0;
+    this.closeCode = null;
+    this.isStale = false;
+    this.lastMessageAt = Date.now();
+    this.status = null;
+    this.conn = null;
+    this.rotationIndex = 0;
+    this.rotationTimer = null;
+  }
+
+  start() {
+    this._applyTheme(this.params.get("theme") || this.config.theme);
+    this._setupSound();
+    const rotation = this.mode === "kiosk" ? this.config.rotation.filter((r) => r && (r.ws_path || r.ws_url)) : [];
+    if (rotation.length > 1) {
+      this.rotation = rotation;
+      const i = rotation.findIndex((r) => r.slug === this.config.board);
+      this._showRotation(i >= 0 ? i : 0);
+    } else {
+      this._connect(this.config.ws_url || this.config.ws_path, this.config.title);
+    }
+    this.tick();
+    // One timer for every clock on the page, aligned to the second.
+    setTimeout(() => {
+      this.tick();
+      this.ticker = setInterval(() => this.tick(), 1000);
+    }, 1000 - (Date.now() % 1000) + 5);
+    window.addEventListener("resize", () => this.view.layout());
+  }
+
+  _showRotation(index) {
+    clearTimeout(this.rotationTimer);
+    this.rotationIndex = index % this.rotation.length;
+    const entry = this.rotation[this.rotationIndex];
+    this.view.clear();
+    this.previousAlerts = null;
+    this._connect(entry.ws_url || entry.ws_path, entry.title);
+    this.root.dataset.rotation = `${this.rotationIndex + 1}/${this.rotation.length}`;
+    const seconds = Math.max(5, Number(entry.seconds) || 30);
+    this.rotationTimer = setTimeout(() => this._showRotation(this.rotationIndex + 1), seconds * 1000);
+  }
+
+  _connect(pathOrUrl, title) {
+    if (this.conn) this.conn.stop();
+    if (title) setText(this.titleEl, title);
+    this.root.dataset.loading = "1";
+    this.conn = new BoardConnection({
+      url: websocketUrl(pathOrUrl),
+      version: this.config.version === undefined ? null : this.config.version,
+      cycleSeconds: this.config.cycle_seconds,
+      callbacks: {
+        onSnapshot: (state, msg) => this._onSnapshot(state, msg),
+        onPatch: (state, dirty) => this._onPatch(state, dirty),
+        onMessage: (msg) => this._onMessage(msg),
+        onStatus: (status) => this._onStatus(status),
+        onControl: (msg) => this._onControl(msg),
+        onVersion: () => guardedReload(),
+        onConnection: (state, code) => this._onConnection(state, code),
+        onStale: (stale) => this._onStale(stale),
+      },
+    });
+    window.wallboard = {
+      connection: this.conn,
+      get state() {
+        return this.connection.state;
+      },
+      get seq() {
+        return this.connection.seq;
+      },
+      get epoch() {
+        return this.connection.epoch;
+      },
+    };
+    this.conn.start();
+  }
+
+  _applyTheme(theme) {
+    if (theme === "light" || theme === "dark") setAttr(document.documentElement, "data-theme", theme);
+  }
+
+  _onSnapshot(state, msg) {
+    delete this.root.dataset.loading;
+    const board = state.board || {};
+    if (board.title) setText(this.titleEl, board.title);
+    // The page's theme comes from the view; a later change of the board's theme applies live.
+    this.boardTheme = board.theme;
+    this.view.render(state, null);
+    this._checkAlerts(state);
+    this.root.dataset.seq = msg.seq;
+  }
+
+  _onPatch(state, dirty) {
+    const board = state.board || {};
+    if (dirty.board || dirty.all) {
+      if (board.title) setText(this.titleEl, board.title);
+      if (board.theme !== this.boardTheme) {
+        this.boardTheme = board.theme;
+        if (!this.params.get("theme")) this._applyTheme(board.theme);
+      }
+    }
+    this.view.render(state, dirty);
+    this._checkAlerts(state);
+  }
+
+  _onMessage(msg) {
+    this.lastMessageAt = Date.now();
+    const asOf = toMillis(msg.as_of);
+    if (Number.isFinite(asOf)) {
+      this.asOfMs = asOf;
+      // as_of is never in the future on a correct clock: if it is, the TV's clock is behind.
+      this.skew.push(asOf - Date.now());
+      if (this.skew.length > SKEW_SAMPLES) this.skew.shift();
+      const ahead = Math.max(...this.skew);
+      this.offsetMs = ahead > 2000 ? ahead : 0;
+    }
+    this.root.dataset.seq = msg.seq;
+    this._renderAsOf();
+    this._renderBanners();
+  }
+
+  _renderAsOf() {
+    setText(this.asOfEl, Number.isFinite(this.asOfMs) ? formatClock(this.asOfMs, { timeZone: this.config.time_zone, seconds: true }) : "waiting for data");
+  }
+
+  _onStatus(status) {
+    this.status = status;
+    this._renderBanners();
+  }
+
+  _onControl(msg) {
+    if (msg.action === "reload") {
+      window.location.reload();
+    } else if (msg.action === "switch" && typeof msg.url === "string") {
+      const target = new URL(msg.url, window.location.href);
+      if (target.origin === window.location.origin) window.location.assign(target.href);
+    }
+  }
+
+  _onConnection(state, code) {
+    this.connState = state;
+    if (state === "closed") {
+      if (!this.closedSince) this.closedSince = Date.now();
+      this.closeCode = code;
+    } else if (state === "open") {
+      this.closedSince = 0;
+      this.closeCode = null;
+    }
+    this.root.dataset.connection = state;
+    this._renderBanners();
+  }
+
+  _onStale(stale) {
+    this.isStale = stale;
+    setAttr(this.root, "data-stale", stale ? "1" : null);
+    this._renderBanners();
+  }
+
+  _checkAlerts(state) {
+    const keys = alertKeys(state);
+    if (this.previousAlerts) {
+      for (const key of keys) {
+        if (!this.previousAlerts.has(key)) {
+          playAlert();
+          break;
+        }
+      }
+    }
+    this.previousAlerts = keys;
+  }
+
+  _banner(name, text, level) {
+    const node = this.banners[name];
+    if (!node) return;
+    const show = Boolean(text);
+    if (node.hidden === show) node.hidden = !show;
+    if (show) {
+      setText(node.querySelector(".banner-text") || node, text);
+      setAttr(node, "data-level", level);
+    }
+  }
+
+  _renderBanners() {
+    const now = Date.now();
+    const st = this.status;
+    if (st && st.state && st.state !== "ok") {
+      let text = st.message || STATUS_TEXT[st.state] || `8x8 status: ${st.state}`;
+      const lastOk = toMillis(st.last_ok);
+      if (Number.isFinite(lastOk)) text += ` · last good data ${formatClock(lastOk, { timeZone: this.config.time_zone })}`;
+      this._banner("status", text, st.state === "pending" ? "info" : "alert");
+      setAttr(this.root, "data-upstream", st.state);
+    } else {
+      this._banner("status", "", null);
+      setAttr(this.root, "data-upstream", st ? "ok" : null);
+    }
+    if (this.isStale) {
+      const silent = Math.round((now - this.lastMessageAt) / 1000);
+      this._banner("stale", `No update for ${silent} s: the numbers below may be out of date`, "warn");
+    } else {
+      this._banner("stale", "", null);
+    }
+    if (this.closeCode === 4401 || this.closeCode === 4403) {
+      this._banner("connection", this.closeCode === 4401 ? "This display was revoked: ask an administrator for a new display link" : "This screen is not allowed to show the board", "alert");
+    } else if (this.connState !== "open" && this.closedSince && now - this.closedSince > 3000) {
+      this._banner("connection", "Connection to the server lost: reconnecting…", "warn");
+    } else {
+      this._banner("connection", "", null);
+    }
+  }
+
+  _setupSound() {
+    const button = document.getElementById("wb-sound");
+    if (button) {
+      const sync = () => {
+        setAttr(button, "aria-pressed", soundEnabled() ? "true" : "false");
+        setText(button.querySelector(".label") || button, soundEnabled() ? "Sound on" : "Enable sound");
+      };
+      button.addEventListener("click", async () => {
+        if (soundEnabled()) disableSound();
+        else if (await enableSound()) playAlert();
+        sync();
+      });
+      sync();
+    } else if (this.params.get("sound") === "1") {
+      // A kiosk whose browser allows autoplay (e.g. --autoplay-policy=no-user-gesture-required).
+      enableSound();
+    }
+  }
+
+  tick() {
+    const now = Date.now() + this.offsetMs;
+    setText(this.clockEl, formatClock(now, { timeZone: this.config.time_zone }));
+    this._renderAsOf();
+    this.view.tick(now);
+    if (this.isStale || (this.closedSince && this.connState !== "open")) this._renderBanners();
+  }
+}
+
+const board = new Board(readConfig());
+board.start();

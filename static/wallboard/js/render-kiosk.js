@@ -1,0 +1,451 @@
+// The TV view: queue/group tiles on a grid sized to the screen, and a paged agent panel.
+// Nodes are keyed by id and updated in place; a patch only touches the tiles/rows it changed.
+// No per-node timers or listeners: one tick() from main.js drives every clock on the page.
+
+import { agentStateInfo, formatDuration, formatMetric, mediaLabel, metricInfo } from "./format.js";
+import { Sparkline } from "./sparkline.js";
+import { agentIconName, byAgentState, byPosition, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setText } from "./render-common.js";
+
+const SPARK_METRICS = [
+  ["queue_size", "Waiting"],
+  ["longest_wait_time", "Longest wait"],
+];
+const LEVELS = new Set(["ok", "warn", "alert"]);
+
+class QueueTile {
+  constructor(kind, id) {
+    this.kind = kind;
+    this.id = id;
+    this.el = el("article", "tile", { "data-kind": kind === "groups" ? "group" : "queue" });
+    if (kind === "groups") this.el.dataset.groupId = id;
+    else this.el.dataset.queueId = id;
+    const head = el("header", "tile-head");
+    this.nameEl = el("h2", "tile-name", { "data-metric": "name" });
+    this.subEl = el("span", "tile-sub");
+    this.badge = new ScheduleBadge();
+    const titleBox = el("div", "tile-title");
+    const subRow = el("div", "tile-subrow");
+    // The countdown sits under the badge, on the sub line, so a long one never squeezes the name.
+    subRow.append(this.subEl, this.badge.count);
+    titleBox.append(this.nameEl, subRow);
+    head.append(titleBox, this.badge.el);
+    this.metricsEl = el("div", "tile-metrics");
+    this.sparksEl = el("div", "tile-sparks");
+    this.sparks = SPARK_METRICS.map(([metric, label]) => {
+      const s = new Sparkline(metric, label);
+      this.sparksEl.appendChild(s.el);
+      return s;
+    });
+    this.el.append(head, this.metricsEl, this.sparksEl);
+    this.metricCells = new Map();
+    this.metricsKey = "";
+  }
+
+  _buildMetrics(names) {
+    this.metricsEl.textContent = "";
+    this.metricCells.clear();
+    for (const name of names) {
+      const cell = el("div", "metric", { "data-state": "ok" });
+      const value = el("span", "metric-value", { "data-metric": name, "data-state": "ok" });
+      const label = el("span", "metric-label");
+      const info = metricInfo(name);
+      const long = el("span", "l-long");
+      long.textContent = info.label;
+      const short = el("span", "l-short");
+      short.textContent = info.short || info.label;
+      label.append(long, short);
+      cell.append(value, label);
+      this.metricsEl.appendChild(cell);
+      this.metricCells.set(name, { cell, value });
+    }
+    this.metricsKey = names.join(",");
+  }
+
+  update(item, board) {
+    const names = Array.isArray(board.queue_metrics) && board.queue_metrics.length ? board.queue_metrics : Object.keys(item.metrics || {});
+    if (names.join(",") !== this.metricsKey) this._buildMetrics(names);
+    setText(this.nameEl, item.name || this.id);
+    if (this.kind === "groups") {
+      const n = Array.isArray(item.queue_ids) ? item.queue_ids.length : 0;
+      setText(this.subEl, `Group · ${n} ${n === 1 ? "queue" : "queues"}`);
+    } else {
+      setText(this.subEl, mediaLabel(item.media_type));
+    }
+    const muted = isMuted(item, board);
+    const metrics = item.metrics || {};
+    const states = item.states || {};
+    let alert = false;
+    for (const [name, { cell, value }] of this.metricCells) {
+      setText(value, formatMetric(name, metrics[name]));
+      let level = LEVELS.has(states[name]) ? states[name] : "ok";
+      if (muted) level = "ok";
+      if (level === "alert") alert = true;
+      setAttr(value, "data-state", level);
+      setAttr(cell, "data-state", level);
+    }
+    setAttr(this.el, "data-alert", alert ? "1" : null);
+    setAttr(this.el, "data-schedule", item.schedule && item.schedule.state ? item.schedule.state : "none");
+    setAttr(this.el, "data-muted", muted ? "1" : null);
+    this.badge.update(item.schedule);
+    const history = item.history || {};
+    this.sparks.forEach((spark, i) => {
+      const metric = SPARK_METRICS[i][0];
+      spark.update(history[metric], (v) => formatMetric(metric, v));
+    });
+  }
+
+  tick(nowMs) {
+    this.badge.tick(nowMs);
+  }
+
+  destroy() {
+    this.el.remove();
+  }
+}
+
+class AgentRow {
+  constructor(id) {
+    this.id = id;
+    this.el = el("div", "agent", { "data-agent-id": id, role: "row" });
+    this.pill = el("span", "agent-state", { role: "cell" });
+    this.icon = icon("unknown", "icon agent-icon");
+    this.stateEl = el("span", "agent-state-label", { "data-metric": "state" });
+    this.pill.append(this.icon, this.stateEl);
+    this.nameEl = el("span", "agent-name", { "data-metric": "name", role: "cell" });
+    this.groupEl = el("span", "agent-group", { "data-metric": "group_name", role: "cell" });
+    this.timeEl = el("span", "agent-time", { "data-metric": "time_in_status", role: "cell" });
+    this.el.append(this.pill, this.nameEl, this.groupEl, this.timeEl);
+    this.since = NaN;
+    this.sortKey = "";
+  }
+
+  update(agent) {
+    const state = agentStateInfo(agent.state) === agentStateInfo("unknown") ? "unknown" : agent.state;
+    setAttr(this.el, "data-agent-state", state);
+    setIcon(this.icon, agentIconName(state));
+    setText(this.stateEl, agentStateInfo(state).label);
+    setText(this.nameEl, agent.name || agent.id);
+    setText(this.groupEl, agent.group_name || "");
+    this.since = Number(agent.status_since);
+    this.sortKey = `${agentStateInfo(state).order}|${String(agent.name || "").toLowerCase()}|${agent.id}`;
+  }
+
+  tick(nowMs) {
+    setText(this.timeEl, Number.isFinite(this.since) && this.since > 0 ? formatDuration(nowMs / 1000 - this.since) : "–");
+  }
+
+  destroy() {
+    this.el.remove();
+  }
+}
+
+/** Best grid for n boxes in w x h: maximise the size of a box of the given aspect ratio. */
+export function fitGrid(n, w, h, aspect = 1.6) {
+  let best = { cols: 1, rows: Math.max(1, n), size: 0 };
+  for (let cols = 1; cols <= Math.max(1, n); cols++) {
+    const rows = Math.ceil(n / cols);
+    const cw = w / cols;
+    const ch = h / rows;
+    const size = Math.min(cw, ch * aspect);
+    if (size > best.size + 0.5) best = { cols, rows, size };
+  }
+  return best;
+}
+
+export class KioskView {
+  constructor(root, { now = () => Date.now() } = {}) {
+    this.root = root;
+    this.now = now;
+    this.main = root.querySelector(".wb-main");
+    this.queuesSection = root.querySelector(".wb-queues");
+    this.grid = root.querySelector(".wb-grid");
+    this.queuePager = root.querySelector(".wb-queues .wb-pager");
+    this.agentsSection = root.querySelector(".wb-agents");
+    this.agentList = root.querySelector(".wb-agent-list");
+    this.agentPager = root.querySelector(".wb-agents .wb-pager");
+    this.summaryEl = root.querySelector(".wb-agent-summary");
+    this.tiles = new Map(); // "queues/<id>" | "groups/<id>" -> QueueTile
+    this.rows = new Map(); // agent id -> AgentRow
+    this.tileOrder = [];
+    this.agentOrder = [];
+    this.board = {};
+    this.tilePage = 0;
+    this.agentPage = 0;
+    this.tilesPerPage = Infinity;
+    this.rowsPerPage = Infinity;
+    this.lastPageFlip = Date.now();
+    this.summary = new Map();
+    this.resizeObserver = new ResizeObserver(() => this.layout());
+    this.resizeObserver.observe(this.main);
+  }
+
+  destroy() {
+    this.resizeObserver.disconnect();
+    this.clear();
+  }
+
+  clear() {
+    for (const t of this.tiles.values()) t.destroy();
+    for (const r of this.rows.values()) r.destroy();
+    this.tiles.clear();
+    this.rows.clear();
+    this.tileOrder = [];
+    this.agentOrder = [];
+  }
+
+  /** dirty === null: everything (snapshot); else {all, board, queues, groups, agents}. */
+  render(state, dirty = null) {
+    const board = state.board || {};
+    const full = dirty === null || dirty.all || dirty.board;
+    this.board = board;
+    this.root.dataset.agentPanel = board.agent_panel === false ? "off" : "on";
+    let tilesChanged = false;
+    for (const kind of ["groups", "queues"]) {
+      const items = state[kind] || {};
+      const ids = full ? Object.keys(items) : [...dirty[kind]];
+      if (full) {
+        for (const key of [...this.tiles.keys()]) {
+          const [k, id] = [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)];
+          if (k === kind && !(id in items)) {
+            this.tiles.get(key).destroy();
+            this.tiles.delete(key);
+            tilesChanged = true;
+          }
+        }
+      }
+      for (const id of ids) {
+        const key = `${kind}/${id}`;
+        const item = items[id];
+        let tile = this.tiles.get(key);
+        if (!item) {
+          if (tile) {
+            tile.destroy();
+            this.tiles.delete(key);
+            tilesChanged = true;
+          }
+          continue;
+        }
+        if (!tile) {
+          tile = new QueueTile(kind, id);
+          this.tiles.set(key, tile);
+          tilesChanged = true;
+        }
+        const before = `${item.name}|${item.position}|${item.order}`;
+        if (tile.orderKey !== before) {
+          tile.orderKey = before;
+          tilesChanged = true;
+        }
+        tile.update(item, board);
+        tile.tick(this.now());
+      }
+    }
+    if (tilesChanged || full) this._orderTiles(state);
+
+    const agents = state.agents || {};
+    const agentIds = full ? Object.keys(agents) : [...dirty.agents];
+    let agentsChanged = false;
+    if (full) {
+      for (const id of [...this.rows.keys()]) {
+        if (!(id in agents)) {
+          this.rows.get(id).destroy();
+          this.rows.delete(id);
+          agentsChanged = true;
+        }
+      }
+    }
+    for (const id of agentIds) {
+      const agent = agents[id];
+      let row = this.rows.get(id);
+      if (!agent) {
+        if (row) {
+          row.destroy();
+          this.rows.delete(id);
+          agentsChanged = true;
+        }
+        continue;
+      }
+      if (!row) {
+        row = new AgentRow(id);
+        this.rows.set(id, row);
+        agentsChanged = true;
+      }
+      const key = row.sortKey;
+      row.update(agent);
+      row.tick(this.now());
+      if (row.sortKey !== key) agentsChanged = true;
+    }
+    if (agentsChanged || full) this._orderAgents(agents);
+    if (full) this.layout();
+    else if (tilesChanged || agentsChanged) this._applyPaging();
+  }
+
+  _orderTiles(state) {
+    const groups = Object.values(state.groups || {}).sort(byPosition).map((g) => `groups/${g.id}`);
+    const queues = Object.values(state.queues || {}).sort(byPosition).map((q) => `queues/${q.id}`);
+    const order = [...groups, ...queues].filter((k) => this.tiles.has(k));
+    if (order.join("\n") !== this.tileOrder.join("\n")) {
+      this.tileOrder = order;
+      for (const key of order) this.grid.appendChild(this.tiles.get(key).el);
+    }
+  }
+
+  _orderAgents(agents) {
+    const hide = this.board.hide_logged_out !== false;
+    const list = Object.values(agents).filter((a) => !(hide && a.state === "logged_out"));
+    list.sort(byAgentState);
+    const order = list.map((a) => a.id).filter((id) => this.rows.has(id));
+    const visible = new Set(order);
+    for (const [id, row] of this.rows) {
+      if (!visible.has(id)) {
+        row.el.hidden = true;
+        if (row.el.parentNode) row.el.remove();
+      }
+    }
+    if (order.join("\n") !== this.agentOrder.join("\n")) {
+      this.agentOrder = order;
+      for (const id of order) this.agentList.appendChild(this.rows.get(id).el);
+    }
+    this._updateSummary(agents);
+  }
+
+  _updateSummary(agents) {
+    const counts = { available: 0, busy: 0, post_processing: 0, on_break: 0, offline: 0 };
+    for (const a of Object.values(agents)) {
+      if (a.state in counts) counts[a.state] += 1;
+    }
+    for (const [state, n] of Object.entries(counts)) {
+      let chip = this.summary.get(state);
+      if (!chip) {
+        chip = el("span", "chip", { "data-agent-state": state, title: agentStateInfo(state).label });
+        const num = el("span", "chip-count", { "data-metric": `agents_${state}` });
+        const label = el("span", "chip-label");
+        label.textContent = agentStateInfo(state).label;
+        chip.append(icon(state, "icon chip-icon"), num, label);
+        chip.num = num;
+        this.summary.set(state, chip);
+        this.summaryEl.appendChild(chip);
+      }
+      setText(chip.num, n);
+    }
+  }
+
+  /** Recompute the grid and the number of rows per page from the space on screen. */
+  layout() {
+    const tileCount = this.tileOrder.length;
+    const qRect = this.grid.getBoundingClientRect();
+    const W = qRect.width;
+    const H = this.queuesSection.clientHeight;
+    if (W > 0 && H > 0 && tileCount > 0) {
+      // Never smaller than this: beyond it the tiles are paged instead.
+      const minW = Math.max(260, W / 5);
+      const minH = Math.max(190, H / 4.2);
+      const maxCols = Math.max(1, Math.floor(W / minW));
+      const maxRows = Math.max(1, Math.floor(H / minH));
+      this.tilesPerPage = tileCount > maxCols * maxRows ? maxCols * maxRows : tileCount;
+      const paged = this.tilesPerPage < tileCount;
+      if (this.queuePager.hidden === paged) this.queuePager.hidden = !paged;
+      const gridH = paged ? H - this.queuePager.offsetHeight : H;
+      const n = this.tilesPerPage;
+      const gap = Math.max(6, Math.round(Math.min(window.innerWidth, window.innerHeight * 1.78) * 0.006));
+      const fit = fitGrid(n, W + gap, gridH + gap, 1.55);
+      const tileW = (W - gap * (fit.cols - 1)) / fit.cols;
+      const tileH = (gridH - gap * (fit.rows - 1)) / fit.rows;
+      const metrics = Math.max(1, (this.board.queue_metrics || []).length || 4);
+      // Metrics area: about 58 % of the tile, laid out as the best grid of cells.
+      const mFit = fitGrid(metrics, tileW * 0.9, tileH * 0.56, 1.4);
+      const cellW = (tileW * 0.9) / mFit.cols;
+      const cellH = (tileH * 0.56) / mFit.rows;
+      const valueFs = Math.max(12, Math.min(cellH * 0.58, cellW * 0.33));
+      const style = this.grid.style;
+      style.setProperty("--cols", fit.cols);
+      style.setProperty("--rows", fit.rows);
+      style.setProperty("--gap", `${gap}px`);
+      style.setProperty("--tile-h", `${tileH}px`);
+      style.setProperty("--mcols", mFit.cols);
+      style.setProperty("--value-fs", `${valueFs.toFixed(1)}px`);
+      const labelFs = Math.max(9, Math.min(valueFs * 0.36, cellW * 0.13));
+      setAttr(this.grid, "data-size", tileH < 240 ? "small" : null);
+      style.setProperty("--label-fs", `${labelFs.toFixed(1)}px`);
+      // Short labels ("Max wait") when a cell is too narrow for the long ones ("Longest wait").
+      setAttr(this.grid, "data-labels", cellW / labelFs < 10 ? "short" : null);
+      style.setProperty("--name-fs", `${Math.max(12, Math.min(tileH * 0.095, tileW * 0.06)).toFixed(1)}px`);
+      style.setProperty("--badge-fs", `${Math.max(10, Math.min(tileH * 0.06, tileW * 0.04)).toFixed(1)}px`);
+    }
+    const listH = this.agentList.clientHeight;
+    const listW = this.agentList.clientWidth;
+    if (listH > 0) {
+      const rowH = Math.max(26, Math.min(window.innerHeight / 19, listW / 9));
+      this.rowsPerPage = Math.max(1, Math.floor(listH / rowH));
+      const realH = listH / this.rowsPerPage;
+      this.agentList.style.setProperty("--row-h", `${realH.toFixed(1)}px`);
+      const rowFs = Math.min(realH, rowH * 1.1) * 0.45;
+      this.agentList.style.setProperty("--row-fs", `${rowFs.toFixed(1)}px`);
+      // Narrow panels keep the state icon and colour bar and drop the state's word and group.
+      const ems = listW / rowFs;
+      setAttr(this.agentList, "data-density", ems < 22 ? "narrow" : ems < 30 ? "compact" : null);
+    }
+    this._applyPaging();
+  }
+
+  _applyPaging() {
+    const tilePages = Math.max(1, Math.ceil(this.tileOrder.length / this.tilesPerPage));
+    if (this.tilePage >= tilePages) this.tilePage = 0;
+    this.tileOrder.forEach((key, i) => {
+      const hidden = Math.floor(i / this.tilesPerPage) !== this.tilePage;
+      const tile = this.tiles.get(key);
+      if (tile.el.hidden !== hidden) tile.el.hidden = hidden;
+    });
+    this._pagerText(this.queuePager, this.tilePage, tilePages);
+
+    const agentPages = Math.max(1, Math.ceil(this.agentOrder.length / this.rowsPerPage));
+    if (this.agentPage >= agentPages) this.agentPage = 0;
+    const now = this.now();
+    this.agentOrder.forEach((id, i) => {
+      const row = this.rows.get(id);
+      const hidden = Math.floor(i / this.rowsPerPage) !== this.agentPage;
+      if (row.el.hidden !== hidden) {
+        row.el.hidden = hidden;
+        if (!hidden) row.tick(now);
+      }
+    });
+    this._pagerText(this.agentPager, this.agentPage, agentPages);
+    this.agentsSection.dataset.pages = agentPages;
+    this.agentsSection.dataset.page = this.agentPage + 1;
+    this.queuesSection.dataset.pages = tilePages;
+    this.queuesSection.dataset.page = this.tilePage + 1;
+  }
+
+  _pagerText(pager, page, pages) {
+    if (!pager) return;
+    const paged = pages > 1;
+    if (pager.hidden === paged) pager.hidden = !paged;
+    if (!paged) return;
+    if (pager.childElementCount !== pages) {
+      pager.textContent = "";
+      for (let i = 0; i < pages; i++) pager.appendChild(el("span", "dot"));
+    }
+    Array.from(pager.children).forEach((dot, i) => setAttr(dot, "data-current", i === page ? "1" : null));
+    setAttr(pager, "aria-label", `Page ${page + 1} of ${pages}`);
+  }
+
+  /** Called every second. Ticks visible timers and flips pages every page_seconds. */
+  tick(nowMs) {
+    const pageMs = Math.max(3, Number(this.board.page_seconds) || 12) * 1000;
+    if (nowMs - this.lastPageFlip >= pageMs) {
+      this.lastPageFlip = nowMs;
+      const agentPages = Math.ceil(this.agentOrder.length / this.rowsPerPage);
+      const tilePages = Math.ceil(this.tileOrder.length / this.tilesPerPage);
+      if (agentPages > 1) this.agentPage = (this.agentPage + 1) % agentPages;
+      if (tilePages > 1) this.tilePage = (this.tilePage + 1) % tilePages;
+      if (agentPages > 1 || tilePages > 1) this._applyPaging();
+    }
+    for (const key of this.tileOrder) {
+      const tile = this.tiles.get(key);
+      if (!tile.el.hidden) tile.tick(nowMs);
+    }
+    for (const id of this.agentOrder) {
+      const row = this.rows.get(id);
+      if (!row.el.hidden) row.tick(nowMs);
+    }
+  }
+}

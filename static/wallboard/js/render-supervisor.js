@@ -1,0 +1,369 @@
+// The supervisor view: every queue and group in a table, every agent in a sortable, filterable
+// table. Same live data and the same keyed, in-place updates as the kiosk.
+
+import { AGENT_STATES, agentStateInfo, formatDuration, formatMetric, mediaLabel, metricInfo } from "./format.js";
+import { Sparkline } from "./sparkline.js";
+import { agentIconName, byPosition, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setText } from "./render-common.js";
+
+const LEVELS = new Set(["ok", "warn", "alert"]);
+
+class QueueRow {
+  constructor(kind, id) {
+    this.kind = kind;
+    this.el = el("tr", "q-row", { "data-kind": kind === "groups" ? "group" : "queue" });
+    if (kind === "groups") this.el.dataset.groupId = id;
+    else this.el.dataset.queueId = id;
+    const nameCell = el("th", "q-name", { scope: "row" });
+    this.nameEl = el("span", "", { "data-metric": "name" });
+    this.subEl = el("span", "q-sub");
+    nameCell.append(this.nameEl, this.subEl);
+    const schedCell = el("td", "q-sched");
+    this.badge = new ScheduleBadge();
+    schedCell.appendChild(this.badge.el);
+    this.el.append(nameCell, schedCell);
+    this.cells = new Map();
+    this.sparkCell = el("td", "q-spark");
+    this.spark = new Sparkline("queue_size", "Waiting");
+    this.sparkCell.appendChild(this.spark.el);
+    this.metricsKey = "";
+  }
+
+  update(item, board, names) {
+    if (names.join(",") !== this.metricsKey) {
+      for (const { cell } of this.cells.values()) cell.remove();
+      this.cells.clear();
+      this.sparkCell.remove();
+      for (const name of names) {
+        const cell = el("td", "q-metric num", { "data-metric": name, "data-state": "ok" });
+        this.cells.set(name, { cell });
+        this.el.appendChild(cell);
+      }
+      this.el.appendChild(this.sparkCell);
+      this.metricsKey = names.join(",");
+    }
+    setText(this.nameEl, item.name || item.id);
+    if (this.kind === "groups") {
+      const n = Array.isArray(item.queue_ids) ? item.queue_ids.length : 0;
+      setText(this.subEl, `Group · ${n} queues`);
+    } else {
+      setText(this.subEl, mediaLabel(item.media_type));
+    }
+    const muted = isMuted(item, board);
+    const metrics = item.metrics || {};
+    const states = item.states || {};
+    for (const [name, { cell }] of this.cells) {
+      setText(cell, formatMetric(name, metrics[name]));
+      const level = !muted && LEVELS.has(states[name]) ? states[name] : "ok";
+      setAttr(cell, "data-state", level);
+    }
+    setAttr(this.el, "data-schedule", item.schedule && item.schedule.state ? item.schedule.state : "none");
+    this.badge.update(item.schedule);
+    this.spark.update((item.history || {}).queue_size, (v) => formatMetric("queue_size", v));
+  }
+
+  tick(nowMs) {
+    this.badge.tick(nowMs);
+  }
+
+  destroy() {
+    this.el.remove();
+  }
+}
+
+class AgentRow {
+  constructor(id) {
+    this.id = id;
+    this.el = el("tr", "a-row", { "data-agent-id": id });
+    this.nameEl = el("th", "a-name", { scope: "row", "data-metric": "name" });
+    const stateCell = el("td", "a-state");
+    this.icon = icon("unknown", "icon agent-icon");
+    this.stateEl = el("span", "", { "data-metric": "state" });
+    stateCell.append(this.icon, this.stateEl);
+    this.timeEl = el("td", "a-time num", { "data-metric": "time_in_status" });
+    this.groupEl = el("td", "a-group", { "data-metric": "group_name" });
+    this.el.append(this.nameEl, stateCell, this.timeEl, this.groupEl);
+    this.agent = null;
+    this.since = NaN;
+  }
+
+  update(agent) {
+    this.agent = agent;
+    const state = agentStateInfo(agent.state) === agentStateInfo("unknown") ? "unknown" : agent.state;
+    setAttr(this.el, "data-agent-state", state);
+    setIcon(this.icon, agentIconName(state));
+    setText(this.stateEl, agentStateInfo(state).label);
+    setText(this.nameEl, agent.name || agent.id);
+    setText(this.groupEl, agent.group_name || agent.group_id || "");
+    this.since = Number(agent.status_since);
+  }
+
+  tick(nowMs) {
+    setText(this.timeEl, Number.isFinite(this.since) && this.since > 0 ? formatDuration(nowMs / 1000 - this.since) : "–");
+  }
+
+  destroy() {
+    this.el.remove();
+  }
+}
+
+const SORTERS = {
+  name: (a) => String(a.name || "").toLowerCase(),
+  state: (a) => agentStateInfo(a.state).order,
+  // Longest in status first when ascending: a smaller status_since is a longer time.
+  time_in_status: (a) => Number(a.status_since) || Infinity,
+  group_name: (a) => String(a.group_name || a.group_id || "").toLowerCase(),
+};
+
+export class SupervisorView {
+  constructor(root, { now = () => Date.now() } = {}) {
+    this.root = root;
+    this.now = now;
+    this.queueHead = root.querySelector(".sv-queues thead tr");
+    this.queueBody = root.querySelector(".sv-queues tbody");
+    this.agentBody = root.querySelector(".sv-agents tbody");
+    this.filters = {
+      group: root.querySelector('[data-filter="group"]'),
+      state: root.querySelector('[data-filter="state"]'),
+      queue: root.querySelector('[data-filter="queue"]'),
+      text: root.querySelector('[data-filter="text"]'),
+    };
+    this.countEl = root.querySelector(".sv-agent-count");
+    this.summaryEl = root.querySelector(".wb-agent-summary");
+    this.queueRows = new Map();
+    this.agentRows = new Map();
+    this.queueOrder = [];
+    this.agentOrder = [];
+    this.sort = { key: "state", dir: 1 };
+    this.state = null;
+    this.headKey = "";
+    this.optionsKey = "";
+    this.summary = new Map();
+
+    this._onFilter = () => this._arrangeAgents();
+    for (const f of Object.values(this.filters)) if (f) f.addEventListener(f.tagName === "INPUT" ? "input" : "change", this._onFilter);
+    this._onSort = (event) => {
+      const button = event.target.closest("[data-sort]");
+      if (!button) return;
+      const key = button.dataset.sort;
+      this.sort = { key, dir: this.sort.key === key ? -this.sort.dir : 1 };
+      this._arrangeAgents();
+    };
+    this.sortHead = root.querySelector(".sv-agents thead");
+    this.sortHead.addEventListener("click", this._onSort);
+    this._fillStateOptions();
+  }
+
+  destroy() {
+    for (const f of Object.values(this.filters)) if (f) f.removeEventListener(f.tagName === "INPUT" ? "input" : "change", this._onFilter);
+    this.sortHead.removeEventListener("click", this._onSort);
+    this.clear();
+  }
+
+  clear() {
+    for (const r of this.queueRows.values()) r.destroy();
+    for (const r of this.agentRows.values()) r.destroy();
+    this.queueRows.clear();
+    this.agentRows.clear();
+    this.queueOrder = [];
+    this.agentOrder = [];
+  }
+
+  _fillStateOptions() {
+    const select = this.filters.state;
+    if (!select) return;
+    for (const [value, info] of Object.entries(AGENT_STATES)) {
+      const option = el("option");
+      option.value = value;
+      option.textContent = info.label;
+      select.appendChild(option);
+    }
+  }
+
+  render(state, dirty = null) {
+    this.state = state;
+    const board = state.board || {};
+    const full = dirty === null || dirty.all || dirty.board;
+    const names = Array.isArray(board.queue_metrics) ? board.queue_metrics : [];
+    if (names.join(",") !== this.headKey) {
+      this.headKey = names.join(",");
+      this.queueHead.textContent = "";
+      const cols = [["Queue", ""], ["Schedule", ""], ...names.map((n) => [metricInfo(n).label, "num"]), ["Waiting, last hour", ""]];
+      for (const [label, cls] of cols) this.queueHead.appendChild(el("th", cls, { scope: "col" })).textContent = label;
+    }
+    let queuesChanged = false;
+    for (const kind of ["groups", "queues"]) {
+      const items = state[kind] || {};
+      if (full) {
+        for (const key of [...this.queueRows.keys()]) {
+          if (key.startsWith(`${kind}/`) && !(key.slice(kind.length + 1) in items)) {
+            this.queueRows.get(key).destroy();
+            this.queueRows.delete(key);
+            queuesChanged = true;
+          }
+        }
+      }
+      for (const id of full ? Object.keys(items) : dirty[kind]) {
+        const key = `${kind}/${id}`;
+        let row = this.queueRows.get(key);
+        if (!items[id]) {
+          if (row) {
+            row.destroy();
+            this.queueRows.delete(key);
+            queuesChanged = true;
+          }
+          continue;
+        }
+        if (!row) {
+          row = new QueueRow(kind, id);
+          this.queueRows.set(key, row);
+          queuesChanged = true;
+        }
+        row.update(items[id], board, names);
+        row.tick(this.now());
+      }
+    }
+    if (queuesChanged || full) {
+      const order = [
+        ...Object.values(state.groups || {}).sort(byPosition).map((g) => `groups/${g.id}`),
+        ...Object.values(state.queues || {}).sort(byPosition).map((q) => `queues/${q.id}`),
+      ];
+      if (order.join("\n") !== this.queueOrder.join("\n")) {
+        this.queueOrder = order;
+        for (const key of order) this.queueBody.appendChild(this.queueRows.get(key).el);
+      }
+      this._fillQueueOptions(state);
+    }
+
+    const agents = state.agents || {};
+    if (full) {
+      for (const id of [...this.agentRows.keys()]) {
+        if (!(id in agents)) {
+          this.agentRows.get(id).destroy();
+          this.agentRows.delete(id);
+        }
+      }
+    }
+    const now = this.now();
+    for (const id of full ? Object.keys(agents) : dirty.agents) {
+      let row = this.agentRows.get(id);
+      if (!agents[id]) {
+        if (row) {
+          row.destroy();
+          this.agentRows.delete(id);
+        }
+        continue;
+      }
+      if (!row) {
+        row = new AgentRow(id);
+        this.agentRows.set(id, row);
+      }
+      row.update(agents[id]);
+      row.tick(now);
+    }
+    if (full || dirty.agents.size) {
+      this._fillGroupOptions(agents);
+      this._arrangeAgents();
+      this._updateSummary(agents);
+    }
+  }
+
+  _syncOptions(select, entries, key) {
+    if (!select) return;
+    const k = entries.map((e) => e.join("=")).join("|");
+    if (select.dataset.optionsKey === k) return;
+    select.dataset.optionsKey = k;
+    const current = select.value;
+    while (select.options.length > 1) select.remove(1);
+    for (const [value, label] of entries) {
+      const option = el("option");
+      option.value = value;
+      option.textContent = label;
+      select.appendChild(option);
+    }
+    select.value = entries.some(([v]) => v === current) ? current : "";
+    if (key === "queue") select.closest("label").hidden = entries.length === 0;
+  }
+
+  _fillGroupOptions(agents) {
+    const groups = new Map();
+    for (const a of Object.values(agents)) if (a.group_id !== undefined && a.group_id !== null) groups.set(String(a.group_id), a.group_name || String(a.group_id));
+    const entries = [...groups.entries()].sort((a, b) => (a[1].toLowerCase() < b[1].toLowerCase() ? -1 : 1));
+    this._syncOptions(this.filters.group, entries, "group");
+    // The queue filter needs agents that say which queues they serve (optional `queue_ids`).
+    const hasQueues = Object.values(agents).some((a) => Array.isArray(a.queue_ids));
+    const queues = hasQueues && this.state ? Object.values(this.state.queues || {}).sort(byPosition).map((q) => [String(q.id), q.name || String(q.id)]) : [];
+    this._syncOptions(this.filters.queue, queues, "queue");
+  }
+
+  _fillQueueOptions(state) {
+    this._fillGroupOptions(state.agents || {});
+  }
+
+  _matches(agent) {
+    const f = this.filters;
+    if (f.group && f.group.value && String(agent.group_id) !== f.group.value) return false;
+    if (f.state && f.state.value && agent.state !== f.state.value) return false;
+    if (f.queue && f.queue.value && !(Array.isArray(agent.queue_ids) && agent.queue_ids.map(String).includes(f.queue.value))) return false;
+    if (f.text && f.text.value.trim()) {
+      const needle = f.text.value.trim().toLowerCase();
+      if (!String(agent.name || "").toLowerCase().includes(needle) && !String(agent.id).toLowerCase().includes(needle)) return false;
+    }
+    return true;
+  }
+
+  _arrangeAgents() {
+    const { key, dir } = this.sort;
+    const value = SORTERS[key] || SORTERS.name;
+    const rows = [...this.agentRows.values()].filter((r) => r.agent);
+    rows.sort((a, b) => {
+      const va = value(a.agent);
+      const vb = value(b.agent);
+      if (va !== vb) return (va < vb ? -1 : 1) * dir;
+      const na = SORTERS.name(a.agent);
+      const nb = SORTERS.name(b.agent);
+      return na < nb ? -1 : na > nb ? 1 : 0;
+    });
+    const order = rows.map((r) => r.id);
+    if (order.join("\n") !== this.agentOrder.join("\n")) {
+      this.agentOrder = order;
+      for (const r of rows) this.agentBody.appendChild(r.el);
+    }
+    let shown = 0;
+    for (const r of rows) {
+      const hidden = !this._matches(r.agent);
+      if (r.el.hidden !== hidden) r.el.hidden = hidden;
+      if (!hidden) shown += 1;
+    }
+    for (const th of this.sortHead.querySelectorAll("[data-sort]")) {
+      const cell = th.closest("th");
+      setAttr(cell, "aria-sort", th.dataset.sort === key ? (dir > 0 ? "ascending" : "descending") : "none");
+    }
+    if (this.countEl) setText(this.countEl, `${shown} of ${rows.length} agents`);
+  }
+
+  _updateSummary(agents) {
+    if (!this.summaryEl) return;
+    const counts = { available: 0, offered: 0, busy: 0, post_processing: 0, on_break: 0, offline: 0, logged_out: 0 };
+    for (const a of Object.values(agents)) if (a.state in counts) counts[a.state] += 1;
+    for (const [state, n] of Object.entries(counts)) {
+      let chip = this.summary.get(state);
+      if (!chip) {
+        chip = el("span", "chip", { "data-agent-state": state });
+        chip.num = el("span", "chip-count", { "data-metric": `agents_${state}` });
+        const label = el("span", "chip-label");
+        label.textContent = agentStateInfo(state).label;
+        chip.append(icon(state, "icon chip-icon"), chip.num, label);
+        this.summary.set(state, chip);
+        this.summaryEl.appendChild(chip);
+      }
+      setText(chip.num, n);
+    }
+  }
+
+  layout() {}
+
+  tick(nowMs) {
+    for (const row of this.queueRows.values()) row.tick(nowMs);
+    for (const row of this.agentRows.values()) if (!row.el.hidden) row.tick(nowMs);
+  }
+}
