@@ -70,7 +70,11 @@ def test_it_applies_patches(kiosk_page, page):
         "group_name": "Tier 1",
         "media_id": 1,
     }
-    conn.send(session.patch([{"op": "add", "path": "/agents/zed", "value": new_agent}, {"op": "remove", "path": "/agents/agent001"}]))
+    conn.send(
+        session.patch(
+            [{"op": "add", "path": "/agents/zed", "value": new_agent}, {"op": "remove", "path": "/agents/agent001"}]
+        )
+    )
     expect(page.locator('[data-agent-id="zed"] [data-metric="name"]')).to_have_text("Zed Ndiaye")
     expect(page.locator('[data-agent-id="agent001"]')).to_have_count(0)
 
@@ -344,7 +348,14 @@ def test_it_hides_logged_out_agents_when_the_board_says_so(kiosk_page, page):
     conn.send(session.patch([{"op": "replace", "path": "/agents/agent002/state", "value": "available"}]))
     expect(page.locator('[data-agent-id="agent002"]')).to_be_visible()
 
-    conn.send(session.patch([{"op": "replace", "path": "/board/hide_logged_out", "value": False}, {"op": "replace", "path": "/agents/agent003/state", "value": "logged_out"}]))
+    conn.send(
+        session.patch(
+            [
+                {"op": "replace", "path": "/board/hide_logged_out", "value": False},
+                {"op": "replace", "path": "/agents/agent003/state", "value": "logged_out"},
+            ]
+        )
+    )
     expect(page.locator('[data-agent-id="agent003"]')).to_be_visible()
 
 
@@ -386,8 +397,20 @@ def test_it_draws_sparklines_from_history(kiosk_page, page):
 
 def test_it_rotates_between_boards(harness, page):
     rotation = [
-        {"slug": "demo", "title": "Demo board", "seconds": 5, "ws_path": "/ws/boards/demo/", "ws_url": harness.ws.url("demo")},
-        {"slug": "sales", "title": "Sales floor", "seconds": 5, "ws_path": "/ws/boards/sales/", "ws_url": harness.ws.url("sales")},
+        {
+            "slug": "demo",
+            "title": "Demo board",
+            "seconds": 5,
+            "ws_path": "/ws/boards/demo/",
+            "ws_url": harness.ws.url("demo"),
+        },
+        {
+            "slug": "sales",
+            "title": "Sales floor",
+            "seconds": 5,
+            "ws_path": "/ws/boards/sales/",
+            "ws_url": harness.ws.url("sales"),
+        },
     ]
     conn = harness.kiosk_page(page, rotation=rotation)
     conn.send(Session().snapshot(make_board_state(queues=2)))

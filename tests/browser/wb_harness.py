@@ -276,7 +276,15 @@ class Session:
         return msg
 
     def control(self, action: str, **extra) -> dict:
-        return {"type": "control", "board": self.board, "epoch": self.epoch, "seq": self.seq, "as_of": self.as_of, "action": action, **extra}
+        return {
+            "type": "control",
+            "board": self.board,
+            "epoch": self.epoch,
+            "seq": self.seq,
+            "as_of": self.as_of,
+            "action": action,
+            **extra,
+        }
 
 
 # --------------------------------------------------------------------------- sample data
@@ -299,7 +307,23 @@ QUEUE_NAMES = [
     "Warranty",
     "Shipping",
 ]
-FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farah", "Gus", "Hana", "Ivo", "Jun", "Kemal", "Lena", "Mo", "Nia", "Omar"]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Farah",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jun",
+    "Kemal",
+    "Lena",
+    "Mo",
+    "Nia",
+    "Omar",
+]
 LAST = ["Silva", "Okafor", "Nguyen", "Schmidt", "Kowalski", "Haddad", "Rossi", "Tanaka", "Moreau", "Larsen", "Patel"]
 AGENT_STATES = [
     (0, "available"),
@@ -328,7 +352,9 @@ def _history(rng: random.Random, now: int, scale: int) -> dict:
     return {str(minute - 60 * i): max(0, int(scale * (0.5 + 0.5 * rng.random()))) for i in range(59, -1, -1)}
 
 
-def make_queue(qid: str, name: str, rng: random.Random, now: int, metrics: list, kind: str = "queue", schedule_state: str = "open") -> dict:
+def make_queue(
+    qid: str, name: str, rng: random.Random, now: int, metrics: list, kind: str = "queue", schedule_state: str = "open"
+) -> dict:
     size = rng.randint(0, 9)
     values = {
         "queue_size": size,
@@ -405,7 +431,9 @@ def make_board_state(
         qid = str(115 + i)
         qids.append(qid)
         sched = "closed" if qid in closed else "open"
-        state["queues"][qid] = make_queue(qid, QUEUE_NAMES[i % len(QUEUE_NAMES)], rng, now, metrics, schedule_state=sched)
+        state["queues"][qid] = make_queue(
+            qid, QUEUE_NAMES[i % len(QUEUE_NAMES)], rng, now, metrics, schedule_state=sched
+        )
     for g in range(groups):
         gid = f"g{g + 1}"
         group = make_queue(gid, ["All phone", "All digital", "Priority"][g % 3], rng, now, metrics, kind="group")

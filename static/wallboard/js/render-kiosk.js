@@ -382,7 +382,7 @@ export class KioskView {
       this.agentList.style.setProperty("--row-fs", `${rowFs.toFixed(1)}px`);
       // Narrow panels keep the state icon and colour bar and drop the state's word and group.
       const ems = listW / rowFs;
-      setAttr(this.agentList, "data-density", ems < 22 ? "narrow" : ems < 30 ? "compact" : null);
+      setAttr(this.agentList, "data-density", ems < 16 ? "narrow" : ems < 28 ? "compact" : null);
     }
     this._applyPaging();
   }
