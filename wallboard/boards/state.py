@@ -8,7 +8,7 @@ an agent's `status_since` (so the browser's timer does not jump) and the one-hou
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,39 @@ WEIGHTED = {
     "thirty_min_avg_wait_time": "thirty_min_queued",
     "thirty_min_avg_duration": "thirty_min_accepted",
 }
+
+
+@dataclass
+class TenantSnapshot:
+    """One cycle's upstream records, indexed once and shared by every board of the tenant.
+
+    Records are the client's typed records (or anything with the same attributes).
+    """
+
+    agents: Sequence[Any]
+    queues: Mapping[str, Any]
+    agents_by_group: dict[str | None, list[Any]] = field(default_factory=dict)
+    # Filled by prepare_agents(): entries are the same for every board, so built once.
+    entries: dict[str, dict] | None = None
+    entries_by_group: dict[str | None, list[tuple[str, dict]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(cls, agents: Sequence[Any], queues: Iterable[Any]) -> TenantSnapshot:
+        by_group: dict[str | None, list[Any]] = {}
+        for agent in agents:
+            by_group.setdefault(agent.group_id, []).append(agent)
+        return cls(list(agents), {q.queue_id: q for q in queues}, by_group)
+
+    def prepare_agents(self, previous: Mapping[str, dict], now: int) -> None:
+        """Build every agent's entry once; `previous` holds last cycle's entries (any board's)."""
+        self.entries = agent_entries(self.agents, previous, now)
+        by_group: dict[str | None, list[tuple[str, dict]]] = {}
+        for agent in self.agents:
+            by_group.setdefault(agent.group_id, []).append((agent.agent_id, self.entries[agent.agent_id]))
+        self.entries_by_group = by_group
+
+
+EMPTY = TenantSnapshot([], {}, {})
 
 
 @dataclass(frozen=True)
@@ -104,6 +137,7 @@ def board_section(config: BoardConfig) -> dict:
         "mute_when_closed": config.mute_when_closed,
         "page_seconds": config.page_seconds,
         "cycle_seconds": config.cycle_seconds,
+        "agent_groups": dict(config.agent_groups),
     }
 
 
@@ -142,26 +176,38 @@ def _states(config: BoardConfig, target_id: str, metrics: dict, schedule: dict |
     }
 
 
-def _history(previous: dict | None, metrics_source: Mapping[str, Any], now: int) -> dict:
-    """One point per minute for the last hour (the minute's highest value)."""
+def _history(previous: dict | None, values: Mapping[str, Any], now: int) -> dict:
+    """One point per minute for the last hour (the minute's highest value).
+
+    Within a minute most cycles change nothing here, so the previous dicts are reused as they
+    are: no copying, and the diff skips them by identity.
+    """
     minute = str(now - now % 60)
-    oldest = now - HISTORY_SECONDS
     history = {}
     for metric in HISTORY_METRICS:
         old = (previous or {}).get(metric) or {}
-        points = {k: v for k, v in old.items() if int(k) > oldest}
-        value = metrics_source.get(metric)
-        if value is not None:
-            current = points.get(minute)
-            points[minute] = value if current is None else max(current, value)
+        value = values.get(metric)
+        current = old.get(minute)
+        if current is not None and (value is None or value <= current):
+            history[metric] = old
+            continue
+        if current is not None:
+            # A higher value in a minute we already have: pruning happened when it began.
+            points = dict(old)
+            points[minute] = value
+        else:
+            oldest = now - HISTORY_SECONDS
+            points = {k: v for k, v in old.items() if int(k) > oldest}
+            if value is not None:
+                points[minute] = value
         history[metric] = points
     return history
 
 
-def aggregate(records: Iterable[Mapping[str, Any]], metric: str) -> Any:
+def aggregate(records: Iterable[Any], metric: str) -> Any:
     """Combine one metric over several queues: sum, max or volume-weighted mean."""
     records = list(records)
-    values = [r.get(metric) for r in records]
+    values = [getattr(r, metric, None) for r in records]
     present = [v for v in values if v is not None]
     if not present:
         return None
@@ -169,7 +215,7 @@ def aggregate(records: Iterable[Mapping[str, Any]], metric: str) -> Any:
         return max(present)
     if metric in WEIGHTED:
         weight_name = WEIGHTED[metric]
-        pairs = [(r.get(metric), r.get(weight_name) or 0) for r in records if r.get(metric) is not None]
+        pairs = [(v, getattr(r, weight_name, None) or 0) for r, v in zip(records, values, strict=True) if v is not None]
         total = sum(w for _, w in pairs)
         if total > 0:
             return round(sum(v * w for v, w in pairs) / total, 1)
@@ -198,19 +244,19 @@ def _queue_entries(config, queues, schedules, previous, now) -> dict:
     entries = {}
     for qc in config.queues:
         record = queues.get(qc.queue_id)
-        raw = record or {}
-        metrics = {m: raw.get(m) for m in config.queue_metrics}
+        metrics = {m: getattr(record, m, None) for m in config.queue_metrics}
+        history_values = {m: getattr(record, m, None) for m in HISTORY_METRICS}
         schedule = schedules.get(qc.schedule_id) if qc.schedule_id else None
         entries[qc.queue_id] = {
             "id": qc.queue_id,
-            "name": qc.label or raw.get("queue_name") or qc.queue_id,
-            "media_type": raw.get("media_type"),
+            "name": qc.label or getattr(record, "queue_name", None) or qc.queue_id,
+            "media_type": getattr(record, "media_type", None),
             "kind": "queue",
             "missing": record is None,
             "metrics": metrics,
             "states": _states(config, qc.queue_id, metrics, schedule),
             "schedule": schedule,
-            "history": _history((previous.get(qc.queue_id) or {}).get("history"), raw, now),
+            "history": _history((previous.get(qc.queue_id) or {}).get("history"), history_values, now),
         }
     return entries
 
@@ -236,56 +282,82 @@ def _group_entries(config, queues, schedules, previous, now) -> dict:
     return entries
 
 
-def _agent_entries(config, agents, previous, as_of) -> dict:
-    wanted = config.agent_groups
+def agent_entries(agents: Iterable[Any], previous: Mapping[str, dict], now: int) -> dict[str, dict]:
+    """Each agent's entry; one unchanged since last cycle is the very same object."""
     entries = {}
     for agent in agents:
-        group_id = agent.get("group_id")
-        if wanted and group_id not in wanted:
-            continue
-        agent_id = agent["agent_id"]
-        status = agent.get("agent_status")
-        in_status = agent.get("time_in_status")
-        since = as_of - in_status if in_status is not None and as_of is not None else None
+        agent_id = agent.agent_id
+        state = AGENT_STATES.get(agent.agent_status, "unknown")
+        in_status = agent.time_in_status
+        since = now - in_status if in_status is not None else None
+        group_id = agent.group_id
+        name = agent.agent_name or agent_id
         before = previous.get(agent_id)
         if (
             before is not None
+            and before["state"] == state
             and since is not None
-            and before.get("status") == status
-            and before.get("status_since") is not None
+            and before["status_since"] is not None
             and abs(before["status_since"] - since) < STATUS_SINCE_JITTER
+            and before["name"] == name
+            and before["group_id"] == group_id
+            and before["media_id"] == agent.agent_media_id
         ):
-            since = before["status_since"]
+            # Unchanged: keeping the same entry also makes the diff skip it by identity.
+            entries[agent_id] = before
+            continue
         entries[agent_id] = {
             "id": agent_id,
-            "name": agent.get("agent_name") or agent_id,
-            "status": status,
-            "state": AGENT_STATES.get(status, "unknown"),
+            "name": name,
+            "state": state,
             "status_since": since,
             "group_id": group_id,
-            "group_name": wanted.get(group_id) or (f"Group {group_id}" if group_id else None),
-            "media_id": agent.get("agent_media_id"),
+            "media_id": agent.agent_media_id,
         }
     return entries
 
 
+def _agent_entries(config: BoardConfig, snapshot: TenantSnapshot, previous: Mapping[str, dict], now: int) -> dict:
+    if snapshot.entries is None:
+        snapshot.prepare_agents(previous, now)
+    if not config.agent_groups:
+        return dict(snapshot.entries)
+    by_group = snapshot.entries_by_group
+    return {agent_id: entry for group in config.agent_groups for agent_id, entry in by_group.get(group, ())}
+
+
 def compute_board_state(
     config: BoardConfig,
-    agents: list[Mapping[str, Any]],
-    queues: Mapping[str, Mapping[str, Any]],
+    snapshot: TenantSnapshot,
     schedules: Mapping[str, dict],
     previous: dict | None,
     now: int,
 ) -> dict:
     """The whole board state for one cycle.
 
-    `agents` and `queues` are normalised records as dicts (queues keyed by id), `schedules`
-    maps schedule id to its evaluated state, `now` is the fetch time in epoch seconds.
+    `schedules` maps schedule id to its evaluated state, `now` is the fetch time in epoch
+    seconds.
     """
     previous = previous or {}
     return {
         "board": board_section(config),
-        "queues": _queue_entries(config, queues, schedules, previous.get("queues") or {}, now),
-        "groups": _group_entries(config, queues, schedules, previous.get("groups") or {}, now),
-        "agents": _agent_entries(config, agents, previous.get("agents") or {}, now) if config.show_agents else {},
+        "queues": _queue_entries(config, snapshot.queues, schedules, previous.get("queues") or {}, now),
+        "groups": _group_entries(config, snapshot.queues, schedules, previous.get("groups") or {}, now),
+        "agents": _agent_entries(config, snapshot, previous.get("agents") or {}, now) if config.show_agents else {},
     }
+
+
+def compute_boards(
+    configs: Iterable[BoardConfig],
+    snapshot: TenantSnapshot,
+    schedules: Mapping[str, dict],
+    previous: Mapping[str, dict | None],
+    now: int,
+) -> dict[str, dict]:
+    """Every board of a tenant for one cycle; `previous` maps slug to last state (or None)."""
+    last_agents: dict[str, dict] = {}
+    for state in previous.values():
+        if state:
+            last_agents.update(state.get("agents") or {})
+    snapshot.prepare_agents(last_agents, now)
+    return {c.slug: compute_board_state(c, snapshot, schedules, previous.get(c.slug), now) for c in configs}

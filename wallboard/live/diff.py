@@ -19,6 +19,9 @@ def escape(token: str) -> str:
     return token
 
 
+_MISSING = object()
+
+
 def _same(a: Any, b: Any) -> bool:
     # 1 == 1.0 == True in Python but not in JSON: compare types too.
     return type(a) is type(b) and a == b
@@ -27,13 +30,11 @@ def _same(a: Any, b: Any) -> bool:
 def _diff(old: Any, new: Any, path: str, ops: list[dict]) -> None:
     if type(old) is dict and type(new) is dict:
         for key, old_value in old.items():
-            child = path + "/" + escape(key)
-            if key not in new:
-                ops.append({"op": "remove", "path": child})
-            else:
-                new_value = new[key]
-                if old_value is not new_value and not _same(old_value, new_value):
-                    _diff(old_value, new_value, child, ops)
+            new_value = new.get(key, _MISSING)
+            if new_value is _MISSING:
+                ops.append({"op": "remove", "path": path + "/" + escape(key)})
+            elif old_value is not new_value and not _same(old_value, new_value):
+                _diff(old_value, new_value, path + "/" + escape(key), ops)
         for key, new_value in new.items():
             if key not in old:
                 ops.append({"op": "add", "path": path + "/" + escape(key), "value": new_value})

@@ -49,10 +49,19 @@ def _send(group: str, message: dict) -> None:
     future.result(SEND_TIMEOUT)
 
 
-def send_board_texts(slug: str, texts: list[str]) -> None:
-    """Send serialised protocol messages to a board's group, in order."""
-    for text in texts:
-        _send(board_group(slug), {"type": "board.message", "text": text})
+def send_board_texts(slug: str, texts: list[str]) -> bool:
+    """Send serialised protocol messages to a board's group, in order; False if that failed.
+
+    A failed send loses nothing: the state is already stored, and browsers that miss a
+    message see a gap in seq and ask for a snapshot.
+    """
+    try:
+        for text in texts:
+            _send(board_group(slug), {"type": "board.message", "text": text})
+    except Exception as exc:  # the channel layer raises redis, OS and timeout errors alike
+        log.warning("could not publish to board %s: %s", slug, exc)
+        return False
+    return True
 
 
 def send_display_control(display_id: int, action: str, **payload) -> None:

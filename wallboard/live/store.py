@@ -64,6 +64,14 @@ def load(slug: str, client=None) -> StoredBoard | None:
     )
 
 
+def load_head(slug: str, client=None) -> tuple[str, int] | None:
+    """Just the epoch and seq: enough to tell whether a cached state is still current."""
+    epoch, seq = (client or get_redis()).hmget(_key(slug), "epoch", "seq")
+    if epoch is None or seq is None:
+        return None
+    return epoch.decode(), int(seq)
+
+
 def save(slug: str, board: StoredBoard, client=None) -> None:
     """Write a board's state in one step so readers never see half of it."""
     (client or get_redis()).hset(

@@ -19,7 +19,7 @@ from django.utils import timezone
 import wallboard
 from wallboard.boards.models import Tenant, TenantHealth
 from wallboard.boards.selectors import board_configs_for_tenant, mapped_schedule_ids
-from wallboard.boards.state import BoardConfig, compute_board_state
+from wallboard.boards.state import EMPTY, TenantSnapshot, compute_board_state, compute_boards
 from wallboard.live import store
 from wallboard.live.diff import make_patch
 from wallboard.live.publish import send_board_texts
@@ -302,7 +302,7 @@ def poll_tenant(tenant_id: int) -> PollResult:
 def _poll_locked(tenant: Tenant) -> PollResult:
     started = time.monotonic()
     fetched_at = timezone.now()
-    agents = queues = None
+    snapshot = None
     error = None
     try:
         client = tenant.client()
@@ -313,8 +313,7 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     latency_ms = int((time.monotonic() - started) * 1000)
     if error is None:
         health = record_success(tenant, latency_ms, fetched_at)
-        agents = [a.to_dict() for a in agent_records]
-        queues = {q["queue_id"]: q for q in (r.to_dict() for r in queue_records)}
+        snapshot = TenantSnapshot.from_records(agent_records, queue_records)
         _refresh_catalogue(tenant, agent_records, queue_records, fetched_at)
     else:
         health = record_failure(tenant, error, latency_ms, fetched_at)
@@ -324,8 +323,19 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     schedule_ids = set().union(*(c.schedule_ids() for c in configs)) if configs else set()
     schedules = schedule_states(tenant, schedule_ids, fetched_at)
     status = status_dict(health)
+    previous = {c.slug: load_previous(c.slug) for c in configs}
+    now = int(fetched_at.timestamp())
+    if snapshot is not None:
+        states = compute_boards(configs, snapshot, schedules, {s: p[1] if p else None for s, p in previous.items()}, now)
+        as_of = fetched_at.astimezone(UTC).isoformat()
     for config in configs:
-        publish_board(config, agents, queues, schedules, status, fetched_at)
+        stored, data = previous[config.slug] or (None, None)
+        if snapshot is not None:
+            publish_board(config.slug, stored, states[config.slug], as_of, status)
+        elif stored is not None:
+            publish_board(config.slug, stored, data, stored.as_of, status)
+        else:
+            publish_board(config.slug, None, compute_board_state(config, EMPTY, schedules, None, now), None, status)
     return PollResult(error.kind if error else "ok", len(configs), latency_ms)
 
 
@@ -333,52 +343,53 @@ def _refresh_catalogue(tenant: Tenant, agent_records, queue_records, at: datetim
     update_catalogue(tenant.pk, **catalogue_from_records(agent_records, queue_records), as_of=at.isoformat())
 
 
-def publish_board(
-    config: BoardConfig,
-    agents: list[dict] | None,
-    queues: dict[str, dict] | None,
-    schedules: dict[str, dict],
-    status: dict,
-    fetched_at: datetime,
-) -> list[str]:
-    """Compute one board's new state, store it, and send what changed to its group.
+# Parsed states this process wrote last, by slug: (epoch, seq, state). Saves parsing the
+# stored JSON every cycle; checked against Redis so another process's write is never missed.
+_previous_cache: dict[str, tuple[str, int, dict]] = {}
 
-    `agents`/`queues` are None when this cycle failed: the last good data stays as it was,
-    the patch is empty, and `as_of` keeps saying how old the data is.
+
+def load_previous(slug: str) -> tuple[store.StoredBoard, dict] | None:
+    """The stored board and its parsed state, or None when Redis has none (new epoch)."""
+    head = store.load_head(slug)
+    if head is None:
+        _previous_cache.pop(slug, None)
+        return None
+    stored = store.load(slug)
+    if stored is None:
+        return None
+    cached = _previous_cache.get(slug)
+    if cached and cached[:2] == (stored.epoch, stored.seq):
+        return stored, cached[2]
+    return stored, stored.data
+
+
+def publish_board(slug: str, stored: store.StoredBoard | None, data: dict, as_of: str | None, status: dict) -> list[str]:
+    """Store a board's new state and send what changed to its group; return the texts sent.
+
+    On a failed cycle `data` is the previous state: the patch is empty and `as_of` keeps
+    saying how old the data is. Without a stored state a new epoch begins.
     """
-    stored = store.load(config.slug)
-    previous = stored.data if stored else None
-    now = int(fetched_at.timestamp())
-    if agents is not None:
-        data = compute_board_state(config, agents, queues, schedules, previous, now)
-        as_of = fetched_at.astimezone(UTC).isoformat()
-    elif previous is not None:
-        data = previous
-        as_of = stored.as_of
-    else:
-        data = compute_board_state(config, [], {}, schedules, None, now)
-        as_of = None
     status_json = store.dumps(status)
     texts: list[str] = []
     if stored is None:
-        board = store.StoredBoard(store.new_epoch(), 0, as_of, store.dumps(data), status_json)
-        board.seq += 1
+        board = store.StoredBoard(store.new_epoch(), 1, as_of, store.dumps(data), status_json)
         # The first message of a new epoch: browsers still on the old one resync at once.
-        texts.append(store.status_text(config.slug, board))
-        store.save(config.slug, board)
-        send_board_texts(config.slug, texts)
-        return texts
-    board = store.StoredBoard(stored.epoch, stored.seq, as_of, stored.data_json, status_json)
-    if _status_changed(stored.status, status):
+        texts.append(store.status_text(slug, board))
+    else:
+        previous = _previous_cache.get(slug)
+        old = previous[2] if previous and previous[:2] == (stored.epoch, stored.seq) else stored.data
+        board = store.StoredBoard(stored.epoch, stored.seq, as_of, stored.data_json, status_json)
+        if _status_changed(stored.status, status):
+            board.seq += 1
+            texts.append(store.status_text(slug, board))
+        ops = make_patch(old, data)
         board.seq += 1
-        texts.append(store.status_text(config.slug, board))
-    ops = make_patch(previous, data)
-    board.seq += 1
-    if ops:
-        board.data_json = store.dumps(data)
-    texts.append(store.patch_text(config.slug, board, ops))
-    store.save(config.slug, board)
-    send_board_texts(config.slug, texts)
+        if ops:
+            board.data_json = store.dumps(data)
+        texts.append(store.patch_text(slug, board, ops))
+    store.save(slug, board)
+    _previous_cache[slug] = (board.epoch, board.seq, data)
+    send_board_texts(slug, texts)
     return texts
 
 

@@ -1,0 +1,144 @@
+"""CPU per poll cycle: parse, compute boards, diff, serialise (no network, no Redis).
+
+Usage: .venv/bin/python bench/cycle.py [--agents 2000] [--queues 300] [--boards 20] [--cycles 30]
+
+Bodies come from the simulator's contact-center model, one per 10 s of simulated time, so each
+cycle's patch is what a real busy morning would produce. Two board layouts are measured:
+"typical" (each board shows 15 queues, one queue group and two agent groups) and "everything"
+(each board shows every queue and every agent: the worst case).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallboard.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from wallboard.boards.state import (  # noqa: E402
+    BoardConfig,
+    GroupConf,
+    QueueConf,
+    TenantSnapshot,
+    ThresholdConf,
+    compute_board_state,
+)  # noqa: E402
+from wallboard.live import store  # noqa: E402
+from wallboard.live.diff import make_patch  # noqa: E402
+from wallboard.simulator.model import ContactCenter  # noqa: E402
+from wallboard.simulator.render import render_stats  # noqa: E402
+from wallboard.vcc.parse import parse_agents, parse_queues  # noqa: E402
+
+METRICS = ("queue_size", "longest_wait_time", "sla_activity", "agent_count_wait_transact",
+           "agent_count_busy", "agent_count_on_break", "day_accepted", "day_abandoned")
+THRESHOLDS = (
+    ThresholdConf("queue_size", "", "above", 3, 6),
+    ThresholdConf("longest_wait_time", "", "above", 60, 180),
+    ThresholdConf("sla_activity", "", "below", 80, 60),
+)
+
+
+def boards(layout: str, n_boards: int, queue_ids: list[str], group_ids: list[str]) -> list[BoardConfig]:
+    configs = []
+    for b in range(n_boards):
+        if layout == "everything":
+            mine = queue_ids
+            agent_groups = {}
+        else:
+            start = (b * 15) % max(1, len(queue_ids))
+            mine = [queue_ids[(start + i) % len(queue_ids)] for i in range(min(15, len(queue_ids)))]
+            agent_groups = {g: f"Group {g}" for g in (group_ids[(2 * b) % len(group_ids)], group_ids[(2 * b + 1) % len(group_ids)])}
+        configs.append(BoardConfig(
+            slug=f"b{b}", title=f"Board {b}", queue_metrics=METRICS,
+            queues=tuple(QueueConf(q) for q in mine),
+            groups=(GroupConf(f"g{b}", "Group", tuple(mine[:5])),),
+            agent_groups=agent_groups, thresholds=THRESHOLDS,
+        ))
+    return configs
+
+
+def cycle(agent_body: bytes, queue_body: bytes, configs, previous: dict, now: int) -> tuple[dict, int, int]:
+    """One cycle as the poller runs it; returns new states, patch bytes and snapshot bytes."""
+    snapshot = TenantSnapshot.from_records(parse_agents(agent_body), parse_queues(queue_body))
+    states, patch_bytes, snapshot_bytes = {}, 0, 0
+    for config in configs:
+        old = previous.get(config.slug)
+        data = compute_board_state(config, snapshot, {}, old, now)
+        ops = make_patch(old, data) if old is not None else []
+        data_json = store.dumps(data)
+        patch_bytes += len(store.dumps(ops))
+        snapshot_bytes += len(data_json)
+        states[config.slug] = data
+    return states, patch_bytes, snapshot_bytes
+
+
+def warm_up(center, configs, start: float) -> dict:
+    """Board states as after an hour of running: a full hour of sparkline history."""
+    states: dict = {}
+    for minute in range(60, 0, -1):
+        t = start - 60 * minute
+        agents, queues = center.at(t)
+        rendered = render_stats(agents, queues)
+        snapshot = TenantSnapshot.from_records(parse_agents(rendered.body("agent", "json")),
+                                               parse_queues(rendered.body("queue", "json")))
+        states = {c.slug: compute_board_state(c, snapshot, {}, states.get(c.slug), int(t)) for c in configs}
+    return states
+
+
+def run(args) -> None:
+    start = datetime(2026, 11, 18, 10, 0, tzinfo=UTC).timestamp()  # a Wednesday morning
+    center = ContactCenter(seed=7, n_agents=args.agents, n_queues=args.queues)
+    bodies = {"json": [], "xml": []}
+    for i in range(args.cycles + 1):
+        agents, queues = center.at(start + 10 * i)
+        rendered = render_stats(agents, queues)
+        for fmt in bodies:
+            bodies[fmt].append((rendered.body("agent", fmt), rendered.body("queue", fmt)))
+    sample_agents = parse_agents(bodies["json"][0][0])
+    queue_ids = [q.queue_id for q in parse_queues(bodies["json"][0][1])]
+    group_ids = sorted({a.group_id for a in sample_agents if a.group_id})
+    print(f"{args.agents} agents, {args.queues} queues, {args.boards} boards, {args.cycles} cycles; "
+          f"agents body {len(bodies['json'][0][0]) / 1024:.0f} KiB JSON / {len(bodies['xml'][0][0]) / 1024:.0f} KiB XML")
+    for layout in ("typical", "everything"):
+        configs = boards(layout, args.boards, queue_ids, group_ids)
+        warm = warm_up(center, configs, start)
+        for fmt in ("json", "xml"):
+            previous, _, _ = cycle(*bodies[fmt][0], configs, warm, int(start))
+            times, ratios = [], []
+            for i in range(1, args.cycles + 1):
+                t0 = time.process_time()
+                previous, patch_bytes, snapshot_bytes = cycle(*bodies[fmt][i], configs, previous, int(start + 10 * i))
+                times.append((time.process_time() - t0) * 1000)
+                ratios.append(100 * patch_bytes / snapshot_bytes)
+            times.sort()
+            print(f"  {layout:10s} {fmt:4s}: cycle CPU median {statistics.median(times):6.1f} ms, "
+                  f"p95 {times[int(0.95 * (len(times) - 1))]:6.1f} ms; patch/snapshot median "
+                  f"{statistics.median(ratios):4.2f} %, max {max(ratios):4.2f} %; snapshot {snapshot_bytes / args.boards / 1024:.0f} KiB/board")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--queues", type=int, default=300)
+    parser.add_argument("--boards", type=int, default=20)
+    parser.add_argument("--cycles", type=int, default=30)
+    args = parser.parse_args()
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
