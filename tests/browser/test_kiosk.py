@@ -63,11 +63,9 @@ def test_it_applies_patches(kiosk_page, page):
     new_agent = {
         "id": "zed",
         "name": "Zed Ndiaye",
-        "status": 0,
         "state": "available",
         "status_since": int(time.time()) - 10,
         "group_id": "101",
-        "group_name": "Tier 1",
         "media_id": 1,
     }
     conn.send(

@@ -421,6 +421,7 @@ def make_board_state(
             "mute_when_closed": True,
             "page_seconds": page_seconds,
             "cycle_seconds": cycle_seconds,
+            "agent_groups": {"101": "Tier 1", "102": "Tier 2", "103": "Billing team"},
         },
         "queues": {},
         "groups": {},
@@ -441,17 +442,15 @@ def make_board_state(
         group["schedule"] = None
         state["groups"][gid] = group
     for a in range(agents):
-        status, label = AGENT_STATES[rng.randrange(len(AGENT_STATES))] if a >= 3 else AGENT_STATES[a]
+        _, label = AGENT_STATES[rng.randrange(len(AGENT_STATES))] if a >= 3 else AGENT_STATES[a]
         aid = f"agent{a + 1:03d}"
         gnum = 101 + a % 3
         state["agents"][aid] = {
             "id": aid,
             "name": f"{FIRST[a % len(FIRST)]} {LAST[(a * 7) % len(LAST)]}",
-            "status": status,
             "state": label,
             "status_since": now - rng.randint(5, 3000),
             "group_id": str(gnum),
-            "group_name": {101: "Tier 1", 102: "Tier 2", 103: "Billing team"}[gnum],
             "media_id": 1,
         }
     return state
@@ -480,11 +479,10 @@ class PatchStream:
             ops.append({"op": "replace", "path": f"/queues/{qid}/states/queue_size", "value": level})
         agents = self.state["agents"]
         for aid in rng.sample(sorted(agents), k=min(4, len(agents))):
-            status, label = AGENT_STATES[rng.randrange(len(AGENT_STATES))]
+            _, label = AGENT_STATES[rng.randrange(len(AGENT_STATES))]
             since = int(time.time()) - rng.randint(0, 30)
-            agents[aid].update(status=status, state=label, status_since=since)
+            agents[aid].update(state=label, status_since=since)
             ops += [
-                {"op": "replace", "path": f"/agents/{aid}/status", "value": status},
                 {"op": "replace", "path": f"/agents/{aid}/state", "value": label},
                 {"op": "replace", "path": f"/agents/{aid}/status_since", "value": since},
             ]
@@ -509,11 +507,9 @@ class PatchStream:
             agent = {
                 "id": aid,
                 "name": f"Temp {aid[-4:]}",
-                "status": 0,
                 "state": "available",
                 "status_since": int(time.time()),
                 "group_id": "101",
-                "group_name": "Tier 1",
                 "media_id": 1,
             }
             agents[aid] = agent

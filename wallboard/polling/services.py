@@ -54,8 +54,13 @@ class PollResult:
     latency_ms: int | None = None
 
 
-def due_key(tenant_id: int) -> str:
-    return f"wb:tenant:{tenant_id}:due"
+def next_key(tenant_id: int) -> str:
+    """When the tenant's next poll is due (epoch seconds); absent means now."""
+    return f"wb:tenant:{tenant_id}:next"
+
+
+def phase_key(tenant_id: int) -> str:
+    return f"wb:tenant:{tenant_id}:phase"
 
 
 def schedules_due_key(tenant_id: int) -> str:
@@ -78,18 +83,35 @@ def lock_ttl(tenant: Tenant) -> float:
 # --- Dispatch -------------------------------------------------------------------------------
 
 
-def claim_due_polls(now: float | None = None) -> list[int]:
-    """Return the enabled tenants whose next poll is due, claiming each for one interval.
+# Atomically: if the tenant is due before `horizon`, move its next poll one interval on and
+# return when this one should run. Two overlapping ticks can never enqueue the same poll.
+_CLAIM = """
+local raw = redis.call('get', KEYS[1])
+local now = tonumber(ARGV[1])
+local due = now
+if raw then due = tonumber(raw) end
+if due > tonumber(ARGV[2]) then return false end
+local eta = math.max(due, now)
+redis.call('set', KEYS[1], string.format('%.3f', eta + tonumber(ARGV[3])))
+return string.format('%.3f', eta)
+"""
 
-    The claim is a Redis key that lives for the interval: while it exists the tenant is not
-    due. Backing off (after a 401) is just setting it for longer.
+
+def claim_due_polls(horizon_seconds: float | None = None) -> list[tuple[int, float]]:
+    """Return (tenant id, when to poll) for every enabled tenant due within the horizon.
+
+    The beat ticks every second; a poll due within the next tick is claimed now and run at
+    its exact time (a Celery eta), so phase-locking to the upstream refresh is not limited
+    to whole seconds. A missed cycle (outage) is not replayed: the next poll is due now.
     """
     client = get_redis()
+    now = time.time()
+    horizon = now + (settings.WALLBOARD_TICK_SECONDS if horizon_seconds is None else horizon_seconds)
     due = []
     for tenant_id, interval in Tenant.objects.filter(enabled=True).values_list("pk", "poll_interval"):
-        # A little under the interval so the beat tick that lands on it finds it expired.
-        if client.set(due_key(tenant_id), "1", nx=True, px=int(interval * 1000) - 300):
-            due.append(tenant_id)
+        eta = client.eval(_CLAIM, 1, next_key(tenant_id), f"{now:.3f}", f"{horizon:.3f}", interval)
+        if eta is not None:
+            due.append((tenant_id, float(eta)))
     return due
 
 
@@ -103,14 +125,69 @@ def claim_due_schedule_refreshes() -> list[int]:
     return due
 
 
-def retry_after(tenant_id: int, seconds: float, key_fn=due_key) -> None:
-    """Hold the next attempt back for `seconds` (a slow retry)."""
-    get_redis().set(key_fn(tenant_id), "backoff", px=max(1, int(seconds * 1000)))
+def retry_schedules_after(tenant_id: int, seconds: float) -> None:
+    """Hold the next schedule refresh back for `seconds`."""
+    get_redis().set(schedules_due_key(tenant_id), "backoff", px=max(1, int(seconds * 1000)))
+
+
+def poll_after(tenant_id: int, seconds: float) -> None:
+    """Set the next poll `seconds` from now (a slow retry, or the phase lock's choice)."""
+    get_redis().set(next_key(tenant_id), f"{time.time() + seconds:.3f}")
 
 
 def poll_now(tenant_id: int) -> None:
     """Make the tenant due at the next tick (its settings changed: try the new token now)."""
-    get_redis().delete(due_key(tenant_id), schedules_due_key(tenant_id))
+    get_redis().delete(next_key(tenant_id), schedules_due_key(tenant_id), phase_key(tenant_id))
+
+
+# --- Phase lock -------------------------------------------------------------------------------
+# 8x8 answers from a cache refreshed every 10 s. Polling at a random point of that window shows
+# data 5 s old on average; polling just after the refresh shows it within a second. We find the
+# refresh by watching when the answer changes: each poll that brings new data moves the next one
+# a little earlier (CREEP), until one arrives before the refresh and sees the same data; the
+# refresh is then less than STEP away, so we look again after STEP. Each upstream window still
+# gets one call per endpoint: the early poll falls in the old window, the re-look in the new one.
+PHASE_STEP = 1.0
+PHASE_CREEP = 0.25
+
+
+def fingerprint(agent_records, queue_records) -> str:
+    """Something that changes whenever upstream refreshed (time in status always moves)."""
+    agents = (
+        len(agent_records),
+        sum(a.time_in_status or 0 for a in agent_records),
+        sum(a.agent_status or 0 for a in agent_records),
+    )
+    queues = (
+        len(queue_records),
+        sum(q.longest_wait_time or 0 for q in queue_records),
+        sum(q.queue_size or 0 for q in queue_records),
+        sum(q.day_queued or 0 for q in queue_records),
+    )
+    return f"{agents}{queues}"
+
+
+def plan_next_poll(tenant_id: int, interval: float, polled_at: float, print_: str) -> float:
+    """Decide when to poll next from whether this answer was new; return that time."""
+    client = get_redis()
+    previous, relooked = client.hmget(phase_key(tenant_id), "fingerprint", "relooked")
+    relook = False
+    if previous is None:
+        when = polled_at + interval
+    elif previous.decode() != print_:
+        when = polled_at + interval - PHASE_CREEP
+    elif relooked != b"1":
+        when = polled_at + PHASE_STEP
+        relook = True
+    else:
+        # Still the same after a second look: a quiet tenant, not an early poll. Keep the phase.
+        when = polled_at + interval - PHASE_STEP
+    pipe = client.pipeline()
+    pipe.hset(phase_key(tenant_id), mapping={"fingerprint": print_, "relooked": "1" if relook else "0"})
+    pipe.expire(phase_key(tenant_id), int(interval * 10))
+    pipe.set(next_key(tenant_id), f"{when:.3f}")
+    pipe.execute()
+    return when
 
 
 # --- Health ---------------------------------------------------------------------------------
@@ -209,13 +286,17 @@ def schedule_states(tenant: Tenant, schedule_ids: set[str], at: datetime) -> dic
             "state": local.state,
             "name": schedule.get("name"),
             "next_change": _iso(local.next_change),
+            "next_state": status_state(local.next_status) if local.next_status is not None else None,
             "exception": local.exception,
             "source": "local",
         }
         override = overrides.get(sid)
         if override and override["until"] > now and override["local_status"] == local.status:
             code = override["status"]
-            entry.update(status=code, label=status_label(code), state=status_state(code), source="api", next_change=None)
+            entry.update(
+                status=code, label=status_label(code), state=status_state(code), source="api",
+                next_change=None, next_state=None,
+            )
         states[sid] = entry
     return states
 
@@ -247,11 +328,11 @@ def refresh_schedules(tenant_id: int) -> str:
     try:
         schedules = _locked_call(tenant, client.schedules)
     except LockBusy:
-        retry_after(tenant.pk, 5, schedules_due_key)
+        retry_schedules_after(tenant.pk, 5)
         return "locked"
     except VccError as exc:
         log.warning("tenant %s: schedule refresh failed: %s", tenant.pk, exc)
-        retry_after(tenant.pk, 60, schedules_due_key)
+        retry_schedules_after(tenant.pk, 60)
         return exc.kind
     definitions = {s.id: s.to_dict() for s in schedules}
     overrides, disagreements = {}, {}
@@ -302,6 +383,7 @@ def poll_tenant(tenant_id: int) -> PollResult:
 def _poll_locked(tenant: Tenant) -> PollResult:
     started = time.monotonic()
     fetched_at = timezone.now()
+    polled_at = time.time()
     snapshot = None
     error = None
     try:
@@ -315,10 +397,11 @@ def _poll_locked(tenant: Tenant) -> PollResult:
         health = record_success(tenant, latency_ms, fetched_at)
         snapshot = TenantSnapshot.from_records(agent_records, queue_records)
         _refresh_catalogue(tenant, agent_records, queue_records, fetched_at)
+        plan_next_poll(tenant.pk, tenant.poll_interval, polled_at, fingerprint(agent_records, queue_records))
     else:
         health = record_failure(tenant, error, latency_ms, fetched_at)
         if error.kind == "unauthorised":
-            retry_after(tenant.pk, settings.WALLBOARD_UNAUTHORISED_RETRY)
+            poll_after(tenant.pk, settings.WALLBOARD_UNAUTHORISED_RETRY)
     configs = board_configs_for_tenant(tenant)
     schedule_ids = set().union(*(c.schedule_ids() for c in configs)) if configs else set()
     schedules = schedule_states(tenant, schedule_ids, fetched_at)

@@ -6,6 +6,8 @@ expire before the next cycle, so after an outage a backlog is dropped instead of
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
@@ -21,10 +23,14 @@ def tick() -> int:
     from wallboard.boards.models import Tenant
 
     due = services.claim_due_polls()
-    intervals = dict(Tenant.objects.filter(pk__in=due).values_list("pk", "poll_interval"))
-    for tenant_id in due:
+    intervals = dict(Tenant.objects.filter(pk__in=[t for t, _ in due]).values_list("pk", "poll_interval"))
+    for tenant_id, eta in due:
         interval = intervals.get(tenant_id, 10)
-        poll_tenant.apply_async((tenant_id,), expires=max(1.0, interval * 0.8))
+        poll_tenant.apply_async(
+            (tenant_id,),
+            eta=datetime.fromtimestamp(eta, UTC),
+            expires=datetime.fromtimestamp(eta + interval * 0.8, UTC),
+        )
     for tenant_id in services.claim_due_schedule_refreshes():
         refresh_schedules.apply_async((tenant_id,), expires=60)
     return len(due)

@@ -132,3 +132,11 @@ export function agentStateInfo(state) {
 export function mediaLabel(media) {
   return { phone: "Phone", chat: "Chat", email: "Email", vmail: "Voicemail" }[media] || (media ? String(media) : "");
 }
+
+/** An agent's group name: the board's name for the group, else "Group <id>" (docs/protocol.md). */
+export function groupName(agent, board) {
+  const id = agent && agent.group_id;
+  if (id === undefined || id === null || id === "") return "";
+  const names = (board && board.agent_groups) || {};
+  return names[id] || `Group ${id}`;
+}

@@ -2,7 +2,7 @@
 // Nodes are keyed by id and updated in place; a patch only touches the tiles/rows it changed.
 // No per-node timers or listeners: one tick() from main.js drives every clock on the page.
 
-import { agentStateInfo, formatDuration, formatMetric, mediaLabel, metricInfo } from "./format.js";
+import { agentStateInfo, formatDuration, formatMetric, groupName, mediaLabel, metricInfo } from "./format.js";
 import { Sparkline } from "./sparkline.js";
 import { agentIconName, byAgentState, byPosition, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setText } from "./render-common.js";
 
@@ -119,13 +119,13 @@ class AgentRow {
     this.sortKey = "";
   }
 
-  update(agent) {
+  update(agent, board) {
     const state = agentStateInfo(agent.state) === agentStateInfo("unknown") ? "unknown" : agent.state;
     setAttr(this.el, "data-agent-state", state);
     setIcon(this.icon, agentIconName(state));
     setText(this.stateEl, agentStateInfo(state).label);
     setText(this.nameEl, agent.name || agent.id);
-    setText(this.groupEl, agent.group_name || "");
+    setText(this.groupEl, groupName(agent, board));
     this.since = Number(agent.status_since);
     this.sortKey = `${agentStateInfo(state).order}|${String(agent.name || "").toLowerCase()}|${agent.id}`;
   }
@@ -270,7 +270,7 @@ export class KioskView {
         agentsChanged = true;
       }
       const key = row.sortKey;
-      row.update(agent);
+      row.update(agent, this.board);
       row.tick(this.now());
       if (row.sortKey !== key) agentsChanged = true;
     }

@@ -1,7 +1,7 @@
 // The supervisor view: every queue and group in a table, every agent in a sortable, filterable
 // table. Same live data and the same keyed, in-place updates as the kiosk.
 
-import { AGENT_STATES, agentStateInfo, formatDuration, formatMetric, mediaLabel, metricInfo } from "./format.js";
+import { AGENT_STATES, agentStateInfo, formatDuration, formatMetric, groupName, mediaLabel, metricInfo } from "./format.js";
 import { Sparkline } from "./sparkline.js";
 import { agentIconName, byPosition, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setText } from "./render-common.js";
 
@@ -86,14 +86,15 @@ class AgentRow {
     this.since = NaN;
   }
 
-  update(agent) {
+  update(agent, board) {
     this.agent = agent;
+    this.groupLabel = groupName(agent, board);
     const state = agentStateInfo(agent.state) === agentStateInfo("unknown") ? "unknown" : agent.state;
     setAttr(this.el, "data-agent-state", state);
     setIcon(this.icon, agentIconName(state));
     setText(this.stateEl, agentStateInfo(state).label);
     setText(this.nameEl, agent.name || agent.id);
-    setText(this.groupEl, agent.group_name || agent.group_id || "");
+    setText(this.groupEl, this.groupLabel);
     this.since = Number(agent.status_since);
   }
 
@@ -106,12 +107,15 @@ class AgentRow {
   }
 }
 
+// The board of the state being shown: group names come from it (docs/protocol.md).
+let currentBoard = {};
+
 const SORTERS = {
   name: (a) => String(a.name || "").toLowerCase(),
   state: (a) => agentStateInfo(a.state).order,
   // Longest in status first when ascending: a smaller status_since is a longer time.
   time_in_status: (a) => Number(a.status_since) || Infinity,
-  group_name: (a) => String(a.group_name || a.group_id || "").toLowerCase(),
+  group_name: (a) => groupName(a, currentBoard).toLowerCase(),
 };
 
 export class SupervisorView {
@@ -181,6 +185,7 @@ export class SupervisorView {
 
   render(state, dirty = null) {
     this.state = state;
+    currentBoard = state.board || {};
     const board = state.board || {};
     const full = dirty === null || dirty.all || dirty.board;
     const names = Array.isArray(board.queue_metrics) ? board.queue_metrics : [];
@@ -257,7 +262,7 @@ export class SupervisorView {
         row = new AgentRow(id);
         this.agentRows.set(id, row);
       }
-      row.update(agents[id]);
+      row.update(agents[id], currentBoard);
       row.tick(now);
     }
     if (full || dirty.agents.size) {
@@ -286,7 +291,7 @@ export class SupervisorView {
 
   _fillGroupOptions(agents) {
     const groups = new Map();
-    for (const a of Object.values(agents)) if (a.group_id !== undefined && a.group_id !== null) groups.set(String(a.group_id), a.group_name || String(a.group_id));
+    for (const a of Object.values(agents)) if (a.group_id !== undefined && a.group_id !== null) groups.set(String(a.group_id), groupName(a, currentBoard));
     const entries = [...groups.entries()].sort((a, b) => (a[1].toLowerCase() < b[1].toLowerCase() ? -1 : 1));
     this._syncOptions(this.filters.group, entries, "group");
     // The queue filter needs agents that say which queues they serve (optional `queue_ids`).
