@@ -87,6 +87,7 @@ def test_it_renders_the_supervisor_view_with_the_documented_context(client, alic
     assert ctx["config"] == {
         "board": "support", "ws_path": "/ws/boards/support/", "version": wallboard.__version__,
         "cycle_seconds": 15, "theme": "light", "mode": "supervisor", "rotation": [],
+        "time_zone": board.tenant.time_zone,
     }
 
 

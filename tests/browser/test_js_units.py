@@ -91,7 +91,7 @@ def test_it_formats_durations(module_page):
             return [0, 5, 65, 599, 3600, 3725, 86399, null, -3].map(f.formatDuration);
         }"""
     )
-    assert result == ["0:00", "0:05", "1:05", "9:59", "1:00:00", "1:02:05", "23:59:59", "–", "0:00"]
+    assert result == ["0:00", "0:05", "1:05", "9:59", "1h00m", "1h02m", "23h59m", "–", "0:00"]
 
 
 def test_it_builds_the_websocket_url_from_the_page_location(module_page):

@@ -66,6 +66,8 @@ def _board_context(board: Board, mode: str, rotation: list[dict]) -> dict:
         "theme": board.theme,
         "mode": mode,
         "rotation": rotation,
+        # The clock on the wall shows the contact center's time, not the TV's.
+        "time_zone": board.tenant.time_zone,
     }
     return context
 

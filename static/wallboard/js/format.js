@@ -2,7 +2,7 @@
 
 const pad2 = (n) => (n < 10 ? "0" : "") + n;
 
-/** Seconds as "m:ss" under an hour, "h:mm:ss" from an hour on; null/undefined as an en dash. */
+/** Seconds as "m:ss" under an hour, "4h05m" from an hour on (fits a tile); null/undefined as an en dash. */
 export function formatDuration(seconds) {
   if (seconds === null || seconds === undefined || !Number.isFinite(Number(seconds))) return "–";
   let s = Math.max(0, Math.floor(Number(seconds)));
@@ -10,7 +10,7 @@ export function formatDuration(seconds) {
   s -= h * 3600;
   const m = Math.floor(s / 60);
   s -= m * 60;
-  return h > 0 ? `${h}:${pad2(m)}:${pad2(s)}` : `${m}:${pad2(s)}`;
+  return h > 0 ? `${h}h${pad2(m)}m` : `${m}:${pad2(s)}`;
 }
 
 /** A countdown that stays short on a tile: "2d 4h", "5:12:09", "12:03". */

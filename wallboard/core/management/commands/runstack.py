@@ -1,22 +1,42 @@
 """`make run`: Redis (if needed), migrations, simulator, demo data, web, worker and one beat.
 
-A small process supervisor rather than a Procfile runner: it has to start Redis first and hand
-its URL to every child, and Ctrl-C must stop everything it started, Redis included.
+Ctrl-C stops everything it started, Redis included. If any part dies on its own, everything
+stops, so a broken stack never looks half alive.
 """
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from django.core.management import call_command
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from wallboard.embedded_redis import EmbeddedRedisError, ensure_redis
+from wallboard.core.stack import Stack, StackError
+from wallboard.embedded_redis import EmbeddedRedisError
 from wallboard.env import env_int
+
+# Where the demo contact center could be: the run picks one where it is office hours now, so
+# a demo started at any hour shows agents at work rather than an empty night shift.
+DEMO_ZONES = [
+    "America/Los_Angeles", "America/Chicago", "America/New_York", "America/Sao_Paulo", "Europe/London",
+    "Europe/Berlin", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney",
+    "Pacific/Auckland",
+]
+
+
+def business_hours_zone(now: datetime | None = None) -> str:
+    """The demo zone whose local time is closest to 11:00 on a weekday."""
+    now = now or datetime.now(UTC)
+
+    def distance(zone: str) -> float:
+        local = now.astimezone(ZoneInfo(zone))
+        weekend = 24 if local.weekday() >= 5 else 0
+        return abs(local.hour + local.minute / 60 - 11) + weekend
+
+    return min(DEMO_ZONES, key=distance)
 
 
 class Command(BaseCommand):
@@ -31,74 +51,19 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
 
     def handle(self, *args, **options):
-        port = options["port"] or env_int("PORT", 8000, minimum=1, maximum=65535)
-        sim_port = options["sim_port"] or env_int("SIM_PORT", 8088, minimum=1, maximum=65535)
-        try:
-            redis_url, redis_server = ensure_redis()
-        except EmbeddedRedisError as exc:
-            raise CommandError(str(exc)) from None
-        env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
-        os.environ["REDIS_URL"] = redis_url
-        self._apply_redis(redis_url)
-        children: list[tuple[str, subprocess.Popen]] = []
-        try:
-            call_command("migrate", interactive=False, verbosity=0)
-            self.stdout.write(f"redis      {redis_url}{'  (private server)' if redis_server else ''}")
-            if not options["no_simulator"]:
-                children.append(("simulator", self._spawn(
-                    ["simulate_8x8", "--port", str(sim_port), "--agents", str(options["agents"]),
-                     "--queues", str(options["queues"]), "--seed", "1"], env)))
-                self._wait_for_port(sim_port, children)
-                call_command("setup_demo", base_url=f"http://127.0.0.1:{sim_port}", web_url=f"http://127.0.0.1:{port}")
-            python = sys.executable
-            children.append(("web", self._popen(
-                [python, "-m", "uvicorn", "wallboard.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                 "--no-access-log", "--ws-per-message-deflate", "true"], env)))
-            children.append(("worker", self._popen(
-                [python, "-m", "celery", "-A", "wallboard", "worker", "--pool", "prefork",
-                 "--concurrency", str(options["concurrency"]), "--loglevel", "INFO", "--without-gossip",
-                 "--without-mingle"], env)))
-            children.append(("beat", self._popen(
-                [python, "-m", "celery", "-A", "wallboard", "beat", "--loglevel", "INFO"], env)))
-            self.stdout.write(f"web        http://127.0.0.1:{port}/  (health: /healthz)")
-            self.stdout.write("Press Ctrl-C to stop everything.")
-            self._supervise(children)
-        finally:
-            self._stop(children)
-            if redis_server is not None:
-                redis_server.stop()
+        import os
 
-    def _apply_redis(self, url: str) -> None:
-        from django.conf import settings
-
-        from wallboard.settings import redis_settings
-
-        for key, value in redis_settings(url).items():
-            setattr(settings, key, value)
-
-    def _spawn(self, manage_args: list[str], env: dict) -> subprocess.Popen:
-        return self._popen([sys.executable, "manage.py", *manage_args], env)
-
-    def _popen(self, argv: list[str], env: dict) -> subprocess.Popen:
-        # Own process group: Ctrl-C reaches us only, and we stop children in order.
-        return subprocess.Popen(argv, env=env, start_new_session=True)
-
-    def _wait_for_port(self, port: int, children, timeout: float = 20.0) -> None:
-        import socket
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, proc in children:
-                if proc.poll() is not None:
-                    raise CommandError(f"{name} exited with status {proc.returncode}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise CommandError(f"nothing answered on port {port} within {timeout:.0f} s")
-
-    def _supervise(self, children) -> None:
+        stack = Stack(
+            run_dir=settings.BASE_DIR / ".run",
+            web_port=options["port"] or env_int("PORT", 8000, minimum=1, maximum=65535),
+            sim_port=options["sim_port"] or env_int("SIM_PORT", 8088, minimum=1, maximum=65535),
+            agents=options["agents"],
+            queues=options["queues"],
+            concurrency=options["concurrency"],
+            redis_url=os.environ.get("REDIS_URL") or None,
+            database_url=os.environ.get("DATABASE_URL") or None,
+            quiet=False,
+        )
         stop = {"now": False}
 
         def request_stop(signum, frame):
@@ -106,22 +71,33 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
-        while not stop["now"]:
-            for name, proc in children:
-                if proc.poll() is not None:
-                    self.stderr.write(f"{name} exited with status {proc.returncode}; stopping everything")
-                    return
-            time.sleep(0.5)
-        self.stdout.write("Stopping...")
+        try:
+            self._start(stack, simulator=not options["no_simulator"])
+            self.stdout.write("Press Ctrl-C to stop everything.")
+            while not stop["now"]:
+                if dead := stack.dead():
+                    raise CommandError(f"{', '.join(dead)} exited on its own; stopping everything")
+                time.sleep(0.5)
+            self.stdout.write("Stopping...")
+        except (StackError, EmbeddedRedisError) as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            stack.stop()
 
-    def _stop(self, children, timeout: float = 10.0) -> None:
-        for _, proc in reversed(children):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for _, proc in children:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    def _start(self, stack: Stack, simulator: bool) -> None:
+        url = stack.start_redis()
+        self.stdout.write(f"redis      {url}{'  (private server)' if stack.redis else ''}")
+        if stack.database_url is None:
+            stack.database_url = f"sqlite:///{settings.BASE_DIR / 'db.sqlite3'}"
+        stack.manage("migrate", "--noinput")
+        if simulator:
+            zone = business_hours_zone()
+            stack.sim_args = ("--tenant-tz", zone)
+            stack.demo_time_zone = zone
+            stack.start_simulator()
+            self.stdout.write(f"simulator  {stack.sim_url}  (tenant demo, token demo-token, contact center in {zone})")
+            self.stdout.write(stack.setup_demo().rstrip())
+        stack.start_web()
+        stack.start_worker()
+        stack.start_beat()
+        self.stdout.write(f"web        {stack.web_url}/  (health: {stack.web_url}/healthz)")

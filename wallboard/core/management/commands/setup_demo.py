@@ -21,9 +21,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--base-url", default="http://127.0.0.1:8088", help="the simulator's URL")
         parser.add_argument("--web-url", default="http://127.0.0.1:8000", help="where the web UI is served")
+        parser.add_argument("--time-zone", default="UTC", help="the demo contact center's time zone")
 
     def handle(self, *args, **options):
-        tenant = self._tenant(options["base_url"])
+        tenant = self._tenant(options["base_url"], options["time_zone"])
         board = self._board(tenant)
         password = self._admin()
         token = self._display(board)
@@ -32,10 +33,10 @@ class Command(BaseCommand):
         self.stdout.write(f"supervisor {web}/boards/{board.slug}/")
         self.stdout.write(f"admin      {web}/admin/  user admin, password {password}")
 
-    def _tenant(self, base_url: str) -> Tenant:
+    def _tenant(self, base_url: str, time_zone: str) -> Tenant:
         tenant, _ = Tenant.objects.update_or_create(
             name="Demo (simulator)",
-            defaults={"base_url": base_url, "tenant_name": "demo", "token": "demo-token", "time_zone": "UTC"},
+            defaults={"base_url": base_url, "tenant_name": "demo", "token": "demo-token", "time_zone": time_zone},
         )
         return tenant
 

@@ -1,0 +1,222 @@
+"""The whole stack as real processes: Redis, the simulator, web, worker and one beat.
+
+`make run` uses it to bring everything up; tests and benchmarks use it to restart or kill one
+part (the web server, a worker, Redis) and watch the rest recover. Each process logs to a file
+in the run folder, so a failing test can say what the process said.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wallboard.embedded_redis import EmbeddedRedis
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not start."""
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    """Wait until `url` answers any HTTP status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise StackError(f"process for {url} exited with status {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise StackError(f"nothing answered at {url} within {timeout:.0f} s")
+
+
+@dataclass
+class Stack:
+    """Processes of one wallboard installation, started and stopped as a unit."""
+
+    run_dir: Path
+    web_port: int = 0
+    sim_port: int = 0
+    agents: int = 60
+    queues: int = 8
+    seed: int = 1
+    sim_args: tuple[str, ...] = ()
+    concurrency: int = 2
+    redis_url: str | None = None
+    database_url: str | None = None
+    env_extra: dict[str, str] = field(default_factory=dict)
+    quiet: bool = True
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    redis: EmbeddedRedis | None = None
+    kiosk_url: str | None = None
+    demo_time_zone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        self.run_dir = Path(self.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.web_port = self.web_port or free_port()
+        self.sim_port = self.sim_port or free_port()
+
+    # --- addresses -------------------------------------------------------------------------
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def sim_url(self) -> str:
+        return f"http://127.0.0.1:{self.sim_port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "wallboard.settings"}
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        env.update(self.env_extra)
+        return env
+
+    # --- parts -----------------------------------------------------------------------------
+    def start_redis(self) -> str:
+        """Use REDIS_URL as given, or start a private server in the run folder."""
+        if self.redis_url is None:
+            self.redis = EmbeddedRedis(self.run_dir / "redis")
+            self.redis_url = self.redis.start()
+        return self.redis_url
+
+    def restart_redis(self) -> None:
+        """Stop Redis and start it again empty, as a crash or a restart without persistence does."""
+        if self.redis is None:
+            raise StackError("this stack did not start its Redis, so it cannot restart it")
+        self.redis.restart()
+
+    def manage(self, *args: str, timeout: float = 120) -> str:
+        """Run a management command to completion and return what it printed."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=self.env, capture_output=True, text=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            raise StackError(f"manage.py {' '.join(args)} failed: {result.stderr.strip()[-800:]}")
+        return result.stdout
+
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        """Start a process in its own session (so signals reach only it), logging to a file."""
+        if self.quiet:
+            log = open(self.run_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+            out = {"stdout": log, "stderr": subprocess.STDOUT}
+        else:
+            out = {}
+        proc = subprocess.Popen(argv, cwd=BASE_DIR, env=self.env, start_new_session=True, **out)
+        self.processes[name] = proc
+        return proc
+
+    def start_simulator(self) -> None:
+        proc = self.spawn("simulator", [
+            sys.executable, "manage.py", "simulate_8x8", "--port", str(self.sim_port), "--agents", str(self.agents),
+            "--queues", str(self.queues), "--seed", str(self.seed), *self.sim_args,
+        ])
+        wait_for_http(self.sim_url + "/_sim/state", timeout=120, proc=proc)
+
+    def setup_demo(self) -> str:
+        """Create the demo tenant and board; return the kiosk URL (with its display token)."""
+        out = self.manage(
+            "setup_demo", "--base-url", self.sim_url, "--web-url", self.web_url, "--time-zone", self.demo_time_zone
+        )
+        match = re.search(r"(http://\S+/d/\S+)", out)
+        if not match:
+            raise StackError(f"setup_demo printed no kiosk URL: {out}")
+        self.kiosk_url = match.group(1)
+        return out
+
+    def start_web(self) -> None:
+        proc = self.spawn("web", [
+            sys.executable, "-m", "uvicorn", "wallboard.asgi:application", "--host", "127.0.0.1",
+            "--port", str(self.web_port), "--no-access-log", "--ws-per-message-deflate", "true",
+        ])
+        wait_for_http(self.web_url + "/healthz", timeout=60, proc=proc)
+
+    def start_worker(self) -> None:
+        self.spawn("worker", [
+            sys.executable, "-m", "celery", "-A", "wallboard", "worker", "--pool", "prefork",
+            "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+            "--hostname", f"worker-{self.web_port}@%h",
+        ])
+
+    def start_beat(self) -> None:
+        self.spawn("beat", [
+            sys.executable, "-m", "celery", "-A", "wallboard", "beat", "--loglevel", "INFO",
+            "--schedule", str(self.run_dir / "celerybeat-schedule"),
+        ])
+
+    def start(self, *, simulator: bool = True) -> Stack:
+        """Everything, in dependency order."""
+        self.start_redis()
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.run_dir / 'db.sqlite3'}"
+        self.manage("migrate", "--noinput")
+        if simulator:
+            self.start_simulator()
+            self.setup_demo()
+        self.start_web()
+        self.start_worker()
+        self.start_beat()
+        return self
+
+    # --- faults and shutdown -----------------------------------------------------------------
+    def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def restart(self, name: str, sig: int = signal.SIGTERM) -> None:
+        """Stop one process (SIGKILL for a crash) and start it again."""
+        self.stop_process(name, sig)
+        {"web": self.start_web, "worker": self.start_worker, "beat": self.start_beat,
+         "simulator": self.start_simulator}[name]()
+
+    def dead(self) -> list[str]:
+        """Names of processes that exited on their own."""
+        return [name for name, proc in self.processes.items() if proc.poll() is not None]
+
+    def stop(self) -> None:
+        """Stop everything this stack started, newest first."""
+        for name in reversed(list(self.processes)):
+            self.stop_process(name)
+        if self.redis is not None:
+            self.redis.stop()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
