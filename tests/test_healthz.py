@@ -30,3 +30,12 @@ def test_it_reports_each_tenant_state(client):
 def test_it_never_shows_tokens(client):
     Tenant.objects.create(name="Acme", base_url="https://vcc-na4.8x8.com", tenant_name="acme", token="s3cr3t-token")
     assert b"s3cr3t-token" not in client.get("/healthz").content
+
+
+def test_it_surfaces_schedule_disagreements(client):
+    tenant = Tenant.objects.create(name="Acme", base_url="https://vcc-na4.8x8.com", tenant_name="acme", token="t")
+    TenantHealth.objects.create(
+        tenant=tenant, state="ok", schedule_disagreements={"122": {"local_status": 0, "api_status": -1, "source": "api"}}
+    )
+    body = client.get("/healthz").json()
+    assert body["tenants"][0]["schedule_disagreements"]["122"]["api_status"] == -1

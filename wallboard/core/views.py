@@ -31,6 +31,9 @@ def healthz(request):
                 "last_error_kind": (health.last_error_kind or None) if health else None,
                 "consecutive_failures": health.consecutive_failures if health else 0,
                 "latency_ms": health.latency_ms if health else None,
+                "schedules_refreshed": _iso(health.schedules_refreshed) if health else None,
+                # Schedules where 8x8's /status disagreed with our evaluation (8x8's answer is used).
+                "schedule_disagreements": (health.schedule_disagreements or {}) if health else {},
             }
         )
     return JsonResponse({"status": "ok", "version": wallboard.__version__, "tenants": tenants})

@@ -1,0 +1,26 @@
+"""Keep polling in step with what administrators change."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from wallboard.boards.models import Tenant
+
+log = logging.getLogger(__name__)
+
+
+@receiver(post_save, sender=Tenant)
+def poll_tenant_soon(sender, instance: Tenant, **kwargs) -> None:
+    """A saved tenant (a fixed token, a new URL) is polled at the next tick, not after a back-off."""
+    from redis import RedisError
+
+    from wallboard.polling.services import poll_now
+
+    try:
+        poll_now(instance.pk)
+    except RedisError as exc:
+        # Saving in admin must work even while Redis is down; polling catches up by itself.
+        log.warning("could not reschedule polling of tenant %s: %s", instance.pk, exc)
