@@ -16,11 +16,34 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from wallboard.embedded_redis import EmbeddedRedis
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+# Where the demo contact center could be: the run picks one where it is office hours now, so
+# a demo started at any hour shows agents at work rather than an empty night shift.
+DEMO_ZONES = [
+    "America/Los_Angeles", "America/Chicago", "America/New_York", "America/Sao_Paulo", "Europe/London",
+    "Europe/Berlin", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney",
+    "Pacific/Auckland",
+]
+
+
+def business_hours_zone(now: datetime | None = None) -> str:
+    """The demo zone whose local time is closest to 11:00 on a weekday."""
+    now = now or datetime.now(UTC)
+
+    def distance(zone: str) -> float:
+        local = now.astimezone(ZoneInfo(zone))
+        weekend = 24 if local.weekday() >= 5 else 0
+        return abs(local.hour + local.minute / 60 - 11) + weekend
+
+    return min(DEMO_ZONES, key=distance)
 
 
 class StackError(RuntimeError):

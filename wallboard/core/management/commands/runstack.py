@@ -8,35 +8,13 @@ from __future__ import annotations
 
 import signal
 import time
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from wallboard.core.stack import Stack, StackError
+from wallboard.core.stack import Stack, StackError, business_hours_zone
 from wallboard.embedded_redis import EmbeddedRedisError
 from wallboard.env import env_int
-
-# Where the demo contact center could be: the run picks one where it is office hours now, so
-# a demo started at any hour shows agents at work rather than an empty night shift.
-DEMO_ZONES = [
-    "America/Los_Angeles", "America/Chicago", "America/New_York", "America/Sao_Paulo", "Europe/London",
-    "Europe/Berlin", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney",
-    "Pacific/Auckland",
-]
-
-
-def business_hours_zone(now: datetime | None = None) -> str:
-    """The demo zone whose local time is closest to 11:00 on a weekday."""
-    now = now or datetime.now(UTC)
-
-    def distance(zone: str) -> float:
-        local = now.astimezone(ZoneInfo(zone))
-        weekend = 24 if local.weekday() >= 5 else 0
-        return abs(local.hour + local.minute / 60 - 11) + weekend
-
-    return min(DEMO_ZONES, key=distance)
 
 
 class Command(BaseCommand):
@@ -49,12 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--agents", type=int, default=60, help="simulated agents")
         parser.add_argument("--queues", type=int, default=8, help="simulated queues")
         parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+        parser.add_argument("--run-dir", default=None, help="folder for Redis, logs and beat state (default .run)")
 
     def handle(self, *args, **options):
         import os
 
         stack = Stack(
-            run_dir=settings.BASE_DIR / ".run",
+            run_dir=options["run_dir"] or settings.BASE_DIR / ".run",
             web_port=options["port"] or env_int("PORT", 8000, minimum=1, maximum=65535),
             sim_port=options["sim_port"] or env_int("SIM_PORT", 8088, minimum=1, maximum=65535),
             agents=options["agents"],
