@@ -165,6 +165,7 @@ def test_it_ticks_time_in_status_locally(kiosk_page, page):
 def test_it_counts_down_to_the_next_schedule_change(kiosk_page, page):
     state = make_board_state(queues=2, closed=("116",))
     state["queues"]["116"]["schedule"]["next_change"] = iso(time.time() + 3 * 3600 + 125)
+    state["queues"]["115"]["schedule"]["next_change"] = iso(time.time() + 125)
     state["queues"]["116"]["states"] = {"queue_size": "ok"}
     open_board(kiosk_page, page, state)
 
@@ -172,11 +173,24 @@ def test_it_counts_down_to_the_next_schedule_change(kiosk_page, page):
     expect(badge).to_have_attribute("data-state", "closed")
     expect(badge).to_contain_text("Closed")
     countdown = page.locator('[data-queue-id="116"] [data-metric="next_change"]')
-    expect(countdown).to_have_text(re.compile(r"^opens in 3:02:0[0-5]$"))
-    text = countdown.inner_text()
-    expect(countdown).not_to_have_text(text, timeout=3000)
+    expect(countdown).to_have_text(re.compile(r"^opens in 3h0[12]m$"))
+    # Under an hour the countdown shows seconds and ticks by itself.
+    soon = page.locator('[data-queue-id="115"] [data-metric="next_change"]')
+    expect(soon).to_have_text(re.compile(r"^closes in 2:0[0-5]$"))
+    text = soon.inner_text()
+    expect(soon).not_to_have_text(text, timeout=3000)
     expect(page.locator('[data-queue-id="116"]')).to_have_attribute("data-schedule", "closed")
     expect(page.locator('[data-queue-id="115"] [data-metric="schedule"]')).to_have_attribute("data-state", "open")
+
+
+def test_it_names_the_exception_that_closed_a_queue(kiosk_page, page):
+    state = make_board_state(queues=2, closed=("116",))
+    state["queues"]["116"]["schedule"]["exception"] = "Christmas Day"
+    open_board(kiosk_page, page, state)
+    badge = page.locator('[data-queue-id="116"] [data-metric="schedule"]')
+    expect(badge).to_contain_text("Christmas Day")
+    expect(badge).to_have_attribute("data-exception", "Christmas Day")
+    expect(page.locator('[data-queue-id="115"] [data-metric="schedule"]')).not_to_have_attribute("data-exception", re.compile(".*"))
 
 
 def test_it_mutes_alerts_while_closed(kiosk_page, page):

@@ -123,7 +123,10 @@ export class ScheduleBadge {
     setIcon(this.icon, state === "open" ? "open" : state === "closed" ? "closed" : "choice");
     let label = SCHEDULE_LABEL[state];
     if (state === "choice" && schedule.label) label = String(schedule.label).replace(/^CHOICE/i, "Choice");
+    // "Closed · Christmas Day": on a TV nobody hovers for a tooltip.
+    if (schedule.exception) label = `${label} · ${schedule.exception}`;
     setText(this.label, label);
+    setAttr(this.el, "data-exception", schedule.exception || null);
     const title = [schedule.name, schedule.exception ? `Exception: ${schedule.exception}` : ""].filter(Boolean).join(" · ");
     setAttr(this.el, "title", title || null);
     this.nextMs = toMillis(schedule.next_change);
