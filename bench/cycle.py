@@ -32,7 +32,7 @@ from wallboard.boards.state import (  # noqa: E402
     QueueConf,
     TenantSnapshot,
     ThresholdConf,
-    compute_board_state,
+    compute_boards,
 )  # noqa: E402
 from wallboard.live import store  # noqa: E402
 from wallboard.live.diff import make_patch  # noqa: E402
@@ -68,18 +68,21 @@ def boards(layout: str, n_boards: int, queue_ids: list[str], group_ids: list[str
     return configs
 
 
+SERIALISERS: dict[str, store.StateSerialiser] = {}
+
+
 def cycle(agent_body: bytes, queue_body: bytes, configs, previous: dict, now: int) -> tuple[dict, int, int]:
     """One cycle as the poller runs it; returns new states, patch bytes and snapshot bytes."""
     snapshot = TenantSnapshot.from_records(parse_agents(agent_body), parse_queues(queue_body))
-    states, patch_bytes, snapshot_bytes = {}, 0, 0
+    states = compute_boards(configs, snapshot, {}, previous, now)
+    patch_bytes, snapshot_bytes = 0, 0
     for config in configs:
         old = previous.get(config.slug)
-        data = compute_board_state(config, snapshot, {}, old, now)
-        ops = make_patch(old, data) if old is not None else []
-        data_json = store.dumps(data)
+        ops = make_patch(old, states[config.slug]) if old is not None else []
         patch_bytes += len(store.dumps(ops))
-        snapshot_bytes += len(data_json)
-        states[config.slug] = data
+        # As the poller stores it: only the fragments of entries that changed are serialised.
+        serialiser = SERIALISERS.setdefault(config.slug, store.StateSerialiser())
+        snapshot_bytes += sum(len(part) for part in serialiser.fragments(states[config.slug]).values())
     return states, patch_bytes, snapshot_bytes
 
 
@@ -92,7 +95,7 @@ def warm_up(center, configs, start: float) -> dict:
         rendered = render_stats(agents, queues)
         snapshot = TenantSnapshot.from_records(parse_agents(rendered.body("agent", "json")),
                                                parse_queues(rendered.body("queue", "json")))
-        states = {c.slug: compute_board_state(c, snapshot, {}, states.get(c.slug), int(t)) for c in configs}
+        states = compute_boards(configs, snapshot, {}, states, int(t))
     return states
 
 

@@ -54,3 +54,32 @@ def test_it_escapes_pointer_tokens():
     assert escape("a/b~c") == "a~1b~0c"
     ops = make_patch({}, {"a/b": 1})
     assert ops == [{"op": "add", "path": "/a~1b", "value": 1}]
+
+
+def test_it_stores_states_as_fragments_that_join_back_exactly():
+    import orjson
+
+    from wallboard.live.store import StateSerialiser, assemble
+
+    serialiser = StateSerialiser()
+    ann = {"id": "ann", "state": "busy", "status_since": 5}
+    state = {"board": {"slug": "b"}, "queues": {"1": {"id": "1"}}, "groups": {}, "agents": {"ann": ann, "b/o": {"id": "b/o"}}}
+    first = serialiser.fragments(state)
+    assert orjson.loads(assemble(first)) == state
+    # Next cycle: one agent is the same object, one changed, one new, one gone.
+    state2 = {**state, "agents": {"ann": ann, "cy": {"id": "cy", "name": 'Cy "Q"'}}}
+    second = serialiser.fragments(state2)
+    assert orjson.loads(assemble(second)) == state2
+    assert second[b"a:ann"] is first[b"a:ann"], "an unchanged entry is not serialised again"
+    assert set(serialiser.changed) == {b"a:cy"}
+    assert serialiser.removed == {b"a:b/o"}
+    # A changed entry that is a new object is serialised again, never served stale.
+    state3 = {**state2, "queues": {"1": {"id": "1", "metrics": {"queue_size": 2}}}}
+    assert orjson.loads(assemble(serialiser.fragments(state3)))["queues"]["1"]["metrics"]["queue_size"] == 2
+    assert set(serialiser.changed) == {b"q:1"} and serialiser.removed == set()
+    # One gone and one new in the same cycle: the counts match, the removal must still be seen.
+    state4 = {**state3, "agents": {"ann": ann, "dee": {"id": "dee"}}}
+    serialiser.fragments(state4)
+    assert set(serialiser.changed) == {b"a:dee"} and serialiser.removed == {b"a:cy"}
+    assert orjson.loads(assemble(StateSerialiser().fragments({"board": {}, "queues": {}, "groups": {}, "agents": {}}))) == {
+        "board": {}, "queues": {}, "groups": {}, "agents": {}}

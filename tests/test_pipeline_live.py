@@ -264,3 +264,24 @@ def test_it_applies_patches_to_an_untouched_copy_only(setup, clock):
     clock.advance(10)
     services.poll_tenant(tenant.pk)
     assert before != store.load(board.slug).data
+
+
+async def test_it_stays_exact_when_polls_alternate_between_worker_processes(setup, clock):
+    """Prefork workers take turns: a process that did not write last must not trust its cache."""
+    tenant, board, cookie = setup
+    await poll(tenant.pk)
+    comm = communicator(board.slug, cookie)
+    await comm.connect()
+    snapshot = await receive(comm)
+    state, seq, epoch = snapshot["data"], snapshot["seq"], snapshot["epoch"]
+    for cycle in range(6):
+        if cycle % 2:
+            # What another process sees: none of this one's cached state or fragments.
+            services._previous_cache.clear()
+            services._serialisers.clear()
+        clock.advance(10)
+        await poll(tenant.pk)
+        messages, seq = await next_patch(comm, epoch, seq)
+        state = jsonpatch.apply_patch(state, messages[-1]["ops"])
+        assert state == (await sync_to_async(store.load)(board.slug)).data
+    await comm.disconnect()

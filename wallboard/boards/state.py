@@ -247,7 +247,8 @@ def _queue_entries(config, queues, schedules, previous, now) -> dict:
         metrics = {m: getattr(record, m, None) for m in config.queue_metrics}
         history_values = {m: getattr(record, m, None) for m in HISTORY_METRICS}
         schedule = schedules.get(qc.schedule_id) if qc.schedule_id else None
-        entries[qc.queue_id] = {
+        before = previous.get(qc.queue_id)
+        entry = {
             "id": qc.queue_id,
             "name": qc.label or getattr(record, "queue_name", None) or qc.queue_id,
             "media_type": getattr(record, "media_type", None),
@@ -256,9 +257,15 @@ def _queue_entries(config, queues, schedules, previous, now) -> dict:
             "metrics": metrics,
             "states": _states(config, qc.queue_id, metrics, schedule),
             "schedule": schedule,
-            "history": _history((previous.get(qc.queue_id) or {}).get("history"), history_values, now),
+            "history": _history((before or {}).get("history"), history_values, now),
         }
+        entries[qc.queue_id] = _same_or_new(before, entry)
     return entries
+
+
+def _same_or_new(before: dict | None, entry: dict) -> dict:
+    """Keep last cycle's object when nothing changed: the diff and the serialiser skip it."""
+    return before if before == entry else entry
 
 
 def _group_entries(config, queues, schedules, previous, now) -> dict:
@@ -269,7 +276,8 @@ def _group_entries(config, queues, schedules, previous, now) -> dict:
         combined = {m: aggregate(members, m) for m in set(config.queue_metrics) | set(HISTORY_METRICS)}
         metrics = {m: combined[m] for m in config.queue_metrics}
         schedule = _group_schedule([schedule_of.get(q) for q in gc.queue_ids])
-        entries[gc.group_id] = {
+        before = previous.get(gc.group_id)
+        entries[gc.group_id] = _same_or_new(before, {
             "id": gc.group_id,
             "name": gc.name,
             "kind": "group",
@@ -277,8 +285,8 @@ def _group_entries(config, queues, schedules, previous, now) -> dict:
             "metrics": metrics,
             "states": _states(config, gc.group_id, metrics, schedule),
             "schedule": schedule,
-            "history": _history((previous.get(gc.group_id) or {}).get("history"), combined, now),
-        }
+            "history": _history((before or {}).get("history"), combined, now),
+        })
     return entries
 
 

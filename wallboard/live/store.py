@@ -3,20 +3,34 @@
 Any web process serves a snapshot from here without calling 8x8. The epoch is made when a
 board's state is first written; if Redis loses its memory the next write makes a new one, and
 browsers that see it resync.
+
+Layout: `wb:board:<slug>` holds epoch, seq, as_of and status; `wb:board:<slug>:data` holds the
+state as JSON fragments, one field per queue, group and agent entry (plus the `board` part).
+A cycle rewrites only the entries that changed, and a snapshot is the fragments joined, never
+parsed and serialised again.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import orjson
 
 from wallboard.live.redis import get_redis
 
+SECTIONS = {"queues": b"q:", "groups": b"g:", "agents": b"a:"}
+SCALAR = b"s:"
+_SECTION_OF = {prefix: name for name, prefix in SECTIONS.items()}
+
 
 def _key(slug: str) -> str:
     return f"wb:board:{slug}"
+
+
+def _data_key(slug: str) -> str:
+    return f"wb:board:{slug}:data"
 
 
 def dumps(value) -> str:
@@ -28,73 +42,168 @@ def loads(text: str | bytes):
     return orjson.loads(text)
 
 
+class StateSerialiser:
+    """Turns one board's states into stored fragments, re-serialising only what changed.
+
+    Queue, group and agent entries that did not change since last cycle are the very same
+    objects (see wallboard.boards.state), so their fragments are reused as they are. Keep one
+    per board: `last` is everything the latest call produced, `changed` and `removed` what
+    differs from the call before it.
+    """
+
+    def __init__(self) -> None:
+        self.last: dict[bytes, bytes] = {}
+        self.changed: dict[bytes, bytes] = {}
+        self.removed: set[bytes] = set()
+        self._cache: dict[str, dict[str, tuple[object, bytes, bytes]]] = {}
+
+    def fragments(self, state: dict) -> dict[bytes, bytes]:
+        """Field name -> JSON fragment (`"key":value`) for every part of the state."""
+        out: dict[bytes, bytes] = {}
+        changed: dict[bytes, bytes] = {}
+        caches: dict[str, dict[str, tuple[object, bytes, bytes]]] = {}
+        for key, value in state.items():
+            prefix = SECTIONS.get(key)
+            if prefix is None or type(value) is not dict:
+                name = SCALAR + key.encode()
+                out[name] = orjson.dumps(key) + b":" + orjson.dumps(value)
+                if self.last.get(name) != out[name]:
+                    changed[name] = out[name]
+                continue
+            old = self._cache.get(key, {})
+            new = caches[key] = {}
+            for entry_id, entry in value.items():
+                cached = old.get(entry_id)
+                if cached is None or cached[0] is not entry:
+                    cached = (entry, prefix + entry_id.encode(), orjson.dumps(entry_id) + b":" + orjson.dumps(entry))
+                    changed[cached[1]] = cached[2]
+                new[entry_id] = cached
+                out[cached[1]] = cached[2]
+        # |out| = |last| - |removed| + |added|: only look for removed fields when there are some.
+        added = sum(1 for name in changed if name not in self.last)
+        self.removed = self.last.keys() - out.keys() if len(self.last) + added != len(out) else set()
+        self._cache = caches
+        self.last = out
+        self.changed = changed
+        return out
+
+
+def assemble(fields: dict[bytes, bytes]) -> str:
+    """The state's JSON from its fragments."""
+    scalars: list[bytes] = []
+    sections: dict[str, list[bytes]] = {name: [] for name in SECTIONS}
+    for name, fragment in fields.items():
+        section = _SECTION_OF.get(name[:2])
+        if section is None:
+            scalars.append(fragment)
+        else:
+            sections[section].append(fragment)
+    parts = scalars + [orjson.dumps(name) + b":{" + b",".join(items) + b"}" for name, items in sections.items()]
+    return (b"{" + b",".join(parts) + b"}").decode()
+
+
+def fragments_of(state: dict) -> dict[bytes, bytes]:
+    """Fragments without reuse (tests, one-off writes)."""
+    return StateSerialiser().fragments(state)
+
+
 @dataclass
-class StoredBoard:
+class BoardHead:
+    """Everything about a stored board but the state itself."""
+
     epoch: str
     seq: int
     as_of: str | None
-    data_json: str
     status_json: str
-
-    @property
-    def data(self) -> dict:
-        return orjson.loads(self.data_json)
 
     @property
     def status(self) -> dict:
         return orjson.loads(self.status_json)
 
 
+@dataclass
+class StoredBoard(BoardHead):
+    fields: dict[bytes, bytes] = field(default_factory=dict)
+
+    @property
+    def data_json(self) -> str:
+        return assemble(self.fields)
+
+    @property
+    def data(self) -> dict:
+        return orjson.loads(self.data_json)
+
+
 def new_epoch() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def load(slug: str, client=None) -> StoredBoard | None:
-    """Read a board's state atomically, or None when there is none."""
-    raw = (client or get_redis()).hgetall(_key(slug))
-    if not raw or b"epoch" not in raw:
+def _head(raw: dict[bytes, bytes]) -> BoardHead | None:
+    if not raw or b"epoch" not in raw or b"seq" not in raw:
         return None
-    as_of = raw.get(b"as_of", b"").decode() or None
-    return StoredBoard(
+    return BoardHead(
         epoch=raw[b"epoch"].decode(),
         seq=int(raw[b"seq"]),
-        as_of=as_of,
-        data_json=raw[b"data"].decode(),
+        as_of=raw.get(b"as_of", b"").decode() or None,
         status_json=raw.get(b"status", b"{}").decode(),
     )
 
 
-def load_head(slug: str, client=None) -> tuple[str, int] | None:
-    """Just the epoch and seq: enough to tell whether a cached state is still current."""
-    epoch, seq = (client or get_redis()).hmget(_key(slug), "epoch", "seq")
-    if epoch is None or seq is None:
+def load(slug: str, client=None) -> StoredBoard | None:
+    """Read a board's head and state in one transaction, or None when there is none."""
+    pipe = (client or get_redis()).pipeline(transaction=True)
+    pipe.hgetall(_key(slug))
+    pipe.hgetall(_data_key(slug))
+    raw_head, fields = pipe.execute()
+    head = _head(raw_head)
+    if head is None:
         return None
-    return epoch.decode(), int(seq)
+    return StoredBoard(head.epoch, head.seq, head.as_of, head.status_json, fields)
 
 
-def save(slug: str, board: StoredBoard, client=None) -> None:
-    """Write a board's state in one step so readers never see half of it."""
-    (client or get_redis()).hset(
+def load_head(slug: str, client=None) -> BoardHead | None:
+    """Just the head: enough to tell whether a cached state is still current."""
+    return _head((client or get_redis()).hgetall(_key(slug)))
+
+
+def save(
+    slug: str,
+    head: BoardHead,
+    fields: dict[bytes, bytes],
+    removed: Iterable[bytes] = (),
+    *,
+    replace: bool = False,
+    client=None,
+) -> None:
+    """Write the head and the changed fragments in one transaction (readers never see half).
+
+    `replace` drops every stored fragment first (a new epoch, or a writer that does not know
+    what is stored); otherwise only `fields` are written and `removed` deleted.
+    """
+    pipe = (client or get_redis()).pipeline(transaction=True)
+    if replace:
+        pipe.delete(_data_key(slug))
+    if fields:
+        pipe.hset(_data_key(slug), mapping=fields)
+    removed = list(removed)
+    if removed:
+        pipe.hdel(_data_key(slug), *removed)
+    pipe.hset(
         _key(slug),
-        mapping={
-            "epoch": board.epoch,
-            "seq": board.seq,
-            "as_of": board.as_of or "",
-            "data": board.data_json,
-            "status": board.status_json,
-        },
+        mapping={"epoch": head.epoch, "seq": head.seq, "as_of": head.as_of or "", "status": head.status_json},
     )
+    pipe.execute()
 
 
 def delete(slug: str, client=None) -> None:
-    (client or get_redis()).delete(_key(slug))
+    (client or get_redis()).delete(_key(slug), _data_key(slug))
 
 
-def envelope(kind: str, slug: str, board: StoredBoard) -> str:
+def envelope(kind: str, slug: str, head: BoardHead) -> str:
     """The common head of every message, as a JSON fragment without the closing brace."""
     return (
-        f'{{"type":{dumps(kind)},"board":{dumps(slug)},"epoch":{dumps(board.epoch)},'
-        f'"seq":{board.seq},"as_of":{dumps(board.as_of)}'
+        f'{{"type":{dumps(kind)},"board":{dumps(slug)},"epoch":{dumps(head.epoch)},'
+        f'"seq":{head.seq},"as_of":{dumps(head.as_of)}'
     )
 
 
@@ -106,9 +215,9 @@ def snapshot_text(slug: str, board: StoredBoard, version: str) -> str:
     )
 
 
-def patch_text(slug: str, board: StoredBoard, ops: list[dict]) -> str:
-    return envelope("patch", slug, board) + f',"ops":{dumps(ops)}}}'
+def patch_text(slug: str, head: BoardHead, ops: list[dict]) -> str:
+    return envelope("patch", slug, head) + f',"ops":{dumps(ops)}}}'
 
 
-def status_text(slug: str, board: StoredBoard) -> str:
-    return envelope("status", slug, board) + f',"status":{board.status_json}}}'
+def status_text(slug: str, head: BoardHead) -> str:
+    return envelope("status", slug, head) + f',"status":{head.status_json}}}'

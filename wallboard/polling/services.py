@@ -414,11 +414,12 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     for config in configs:
         stored, data = previous[config.slug] or (None, None)
         if snapshot is not None:
-            publish_board(config.slug, stored, states[config.slug], as_of, status)
+            publish_board(config.slug, stored, data, states[config.slug], as_of, status)
         elif stored is not None:
-            publish_board(config.slug, stored, data, stored.as_of, status)
+            publish_board(config.slug, stored, data, data, stored.as_of, status)
         else:
-            publish_board(config.slug, None, compute_board_state(config, EMPTY, schedules, None, now), None, status)
+            empty = compute_board_state(config, EMPTY, schedules, None, now)
+            publish_board(config.slug, None, None, empty, None, status)
     return PollResult(error.kind if error else "ok", len(configs), latency_ms)
 
 
@@ -426,52 +427,70 @@ def _refresh_catalogue(tenant: Tenant, agent_records, queue_records, at: datetim
     update_catalogue(tenant.pk, **catalogue_from_records(agent_records, queue_records), as_of=at.isoformat())
 
 
-# Parsed states this process wrote last, by slug: (epoch, seq, state). Saves parsing the
-# stored JSON every cycle; checked against Redis so another process's write is never missed.
+# Parsed states this process wrote last, by slug: (epoch, seq, state). Saves reading and
+# parsing the stored state every cycle; checked against Redis so another process's write is
+# never missed. With it, each board's serialiser knows exactly what Redis holds.
 _previous_cache: dict[str, tuple[str, int, dict]] = {}
+_serialisers: dict[str, store.StateSerialiser] = {}
 
 
-def load_previous(slug: str) -> tuple[store.StoredBoard, dict] | None:
-    """The stored board and its parsed state, or None when Redis has none (new epoch)."""
+def load_previous(slug: str) -> tuple[store.BoardHead, dict] | None:
+    """The stored head and the parsed state, or None when Redis has none (a new epoch)."""
     head = store.load_head(slug)
     if head is None:
         _previous_cache.pop(slug, None)
         return None
+    cached = _previous_cache.get(slug)
+    if cached and cached[:2] == (head.epoch, head.seq):
+        return head, cached[2]
+    _previous_cache.pop(slug, None)  # someone else wrote it: our serialiser's view is stale
     stored = store.load(slug)
     if stored is None:
         return None
-    cached = _previous_cache.get(slug)
-    if cached and cached[:2] == (stored.epoch, stored.seq):
-        return stored, cached[2]
     return stored, stored.data
 
 
-def publish_board(slug: str, stored: store.StoredBoard | None, data: dict, as_of: str | None, status: dict) -> list[str]:
+def publish_board(
+    slug: str,
+    stored: store.BoardHead | None,
+    previous: dict | None,
+    data: dict,
+    as_of: str | None,
+    status: dict,
+) -> list[str]:
     """Store a board's new state and send what changed to its group; return the texts sent.
 
-    On a failed cycle `data` is the previous state: the patch is empty and `as_of` keeps
-    saying how old the data is. Without a stored state a new epoch begins.
+    `stored`/`previous` are what Redis holds (from load_previous). On a failed cycle `data` is
+    the previous state: the patch is empty and `as_of` keeps saying how old the data is.
+    Without a stored state a new epoch begins.
     """
     status_json = store.dumps(status)
+    serialiser = _serialisers.setdefault(slug, store.StateSerialiser())
     texts: list[str] = []
     if stored is None:
-        board = store.StoredBoard(store.new_epoch(), 1, as_of, store.dumps(data), status_json)
+        head = store.BoardHead(store.new_epoch(), 1, as_of, status_json)
         # The first message of a new epoch: browsers still on the old one resync at once.
-        texts.append(store.status_text(slug, board))
+        texts.append(store.status_text(slug, head))
+        store.save(slug, head, serialiser.fragments(data), replace=True)
     else:
-        previous = _previous_cache.get(slug)
-        old = previous[2] if previous and previous[:2] == (stored.epoch, stored.seq) else stored.data
-        board = store.StoredBoard(stored.epoch, stored.seq, as_of, stored.data_json, status_json)
+        cached = _previous_cache.get(slug)
+        known = cached is not None and cached[:2] == (stored.epoch, stored.seq)
+        old = cached[2] if known else previous
+        head = store.BoardHead(stored.epoch, stored.seq, as_of, status_json)
         if _status_changed(stored.status, status):
-            board.seq += 1
-            texts.append(store.status_text(slug, board))
+            head.seq += 1
+            texts.append(store.status_text(slug, head))
         ops = make_patch(old, data)
-        board.seq += 1
-        if ops:
-            board.data_json = store.dumps(data)
-        texts.append(store.patch_text(slug, board, ops))
-    store.save(slug, board)
-    _previous_cache[slug] = (board.epoch, board.seq, data)
+        head.seq += 1
+        texts.append(store.patch_text(slug, head, ops))
+        if not ops:
+            store.save(slug, head, {})
+        elif known:
+            serialiser.fragments(data)
+            store.save(slug, head, serialiser.changed, serialiser.removed)
+        else:
+            store.save(slug, head, serialiser.fragments(data), replace=True)
+    _previous_cache[slug] = (head.epoch, head.seq, data)
     send_board_texts(slug, texts)
     return texts
 
