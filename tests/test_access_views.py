@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import User
 
 import wallboard
 from wallboard.boards.models import Board, Tenant
-
-FIXTURE_TEMPLATES = Path(__file__).parent / "fixtures" / "templates"
-
-
-@pytest.fixture(autouse=True)
-def board_templates(settings):
-    """Use the real templates/boards/ when present, placeholders otherwise."""
-    engine = settings.TEMPLATES[0]
-    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], FIXTURE_TEMPLATES]}]
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,15 +12,6 @@ from django.utils import timezone
 
 from wallboard.boards import access
 from wallboard.boards.models import Board, Display, DisplayBoard, Tenant, hash_token
-
-FIXTURE_TEMPLATES = Path(__file__).parent / "fixtures" / "templates"
-
-
-@pytest.fixture(autouse=True)
-def board_templates(settings):
-    """Use the real templates/boards/ when present, placeholders otherwise."""
-    engine = settings.TEMPLATES[0]
-    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], FIXTURE_TEMPLATES]}]
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template import Context, Engine
-from django.template.loader import TemplateDoesNotExist, get_template
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
@@ -19,17 +18,6 @@ from wallboard.boards import access
 from wallboard.boards.models import Board, Display, hash_token
 
 log = logging.getLogger(__name__)
-
-# Used only until templates/boards/index.html exists: a plain list is all this page needs.
-_FALLBACK_INDEX = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Wallboards</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><h1>Wallboards</h1>
-{% if boards %}<ul>{% for b in boards %}<li><a href="{{ b.url }}">{{ b.title }}</a></li>{% endfor %}</ul>
-{% else %}<p>No boards have been shared with you yet. Ask an administrator for access.</p>{% endif %}
-<p>Signed in as {{ user.get_username }}. <form method="post" action="{% url 'logout' %}" style="display:inline">
-<input type="hidden" name="csrfmiddlewaretoken" value="{{ csrf_token }}"><button>Sign out</button></form></p>
-</body></html>"""
 
 _DENIED_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Display not recognised</title>
@@ -88,11 +76,7 @@ def _granted_board(request: HttpRequest, slug: str) -> Board:
 def index(request: HttpRequest) -> HttpResponse:
     """The boards this user may open."""
     context = {"boards": _board_links(request.user), "user": request.user}
-    try:
-        template = get_template("boards/index.html")
-    except TemplateDoesNotExist:
-        return _render_string(request, _FALLBACK_INDEX, context)
-    return HttpResponse(template.render(context, request))
+    return render(request, "boards/index.html", context)
 
 
 @login_required
