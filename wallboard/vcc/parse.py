@@ -1,10 +1,36 @@
 """Wire bodies (XML or JSON) -> normalised records.
 
 Every function takes the raw body as bytes and sniffs the format from its first character, so
-a server that ignores the `.json` suffix still works. Well-formed XML goes through defusedxml
-with DTDs forbidden (no entity expansion, no external entities). The vendor's own samples are
-not well formed (`<day-accepted>10</all-day-accepted>`); only for that kind of error, and only
-without any DTD, a small lenient parser takes over (see `_lenient_xml`).
+a server that ignores the `.json` suffix still works.
+
+XML safety. The policy is defusedxml's `forbid_dtd=True`: entity expansion (billion laughs)
+and external entities (XXE) both need a DTD, so a body that declares one is refused as unsafe
+and nothing ever expands or fetches an entity. Where a byte search can find every `<!DOCTYPE`
+and `<!ENTITY` (ASCII-compatible encodings) that search is the check; everything else
+(UTF-16/32, unusual declared encodings) goes through defusedxml itself. A DTD-free body is
+then read strictly by one of two parsers, neither of which knows any entity but the five
+predefined ones:
+
+* Agent and queue lists in the plain shape every real answer has (flat records of leaf
+  elements; no attributes, comments, CDATA or processing instructions; UTF-8) are read by
+  `_plain_records`: per-layout regular expressions that match every byte of the body against
+  a strict grammar of that subset of XML 1.0, about three times faster than building an
+  ElementTree. Anything outside the subset goes to the next parser, never to a guess.
+* Everything else goes to the C expat parser of the standard library (no DTD, so no entity
+  but the predefined ones; an undefined one is an error), as before.
+
+lxml was measured and not taken: its non-building (SAX) parse of the 3 MB agents body alone
+costs 7.5 ms, which leaves no room under the 30 ms budget, and `defusedxml.lxml` is deprecated
+(it warns on import). See docs/performance.md, "Parsing".
+
+The vendor's own samples are not well formed (`<day-accepted>10</all-day-accepted>`); only for
+that kind of error, and only without any DTD, a small lenient parser takes over (see
+`_lenient_xml`).
+
+JSON goes through orjson (about three times faster than `json`) and falls back to `json` for
+what orjson reads differently or refuses (integers beyond 64 bits, a UTF-8 BOM, UTF-16/32,
+encoded lone surrogates), so the results are those of `json.loads`, except that NaN, Infinity
+and -Infinity, which are not JSON, make the answer malformed.
 """
 
 from __future__ import annotations
@@ -17,9 +43,10 @@ from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 from typing import Any
 from xml.etree import ElementTree as etree
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, SubElement
 
 import defusedxml.ElementTree as safe_etree
+import orjson
 from defusedxml import DefusedXmlException
 
 from .errors import MalformedError, UnsafeError
@@ -157,10 +184,29 @@ _LEADING = re.compile(rb"(?:\xef\xbb\xbf)?\s*")
 
 
 def _json(body: bytes) -> Any:
+    """JSON as `json.loads` reads it, through orjson where that gives the same result.
+
+    orjson reads integers beyond 64 bits as floats, so a body with a run of 19 digits (a
+    cheap, over-cautious test: it also trips on long digit strings) goes to `json`, as does
+    anything orjson refuses; `json` then decides, and NaN/Infinity literals are malformed.
+    """
+    if not body.startswith(codecs.BOM_UTF8) and _LONG_INT not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # json.loads accepts a little more (lone surrogates, UTF-16) or explains
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_not_json)
     except (ValueError, RecursionError) as exc:
         raise MalformedError(f"not valid JSON ({exc})") from None
+
+
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_INT = b"0" * 19  # -(2**63) - 1 has 19 digits; orjson reads every shorter integer exactly
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _xml(body: bytes) -> Element:
@@ -195,6 +241,8 @@ def _dtd_free(body: bytes) -> bool:
     declared = _DECLARED_ENCODING.match(body.lstrip(b"\xef\xbb\xbf \t\r\n"))
     if declared and declared.group(1).decode("ascii").lower() not in _ASCII_ENCODINGS:
         return False
+    if b"!" not in body:  # one memchr; searching for "<!" is slow where every other byte is "<"
+        return True
     return b"<!DOCTYPE" not in body and b"<!ENTITY" not in body
 
 
@@ -363,6 +411,16 @@ def _records(body: bytes, plural: str, singular: str, table: Table, cls: Callabl
             record = _fast_json(item, plans, table, cls, key) if isinstance(item, dict) else None
             out.append(record or _from_json(item, singular, table, cls, key))
         return out
+    records = _plain_records(body, plural, singular, plans, table, cls, key)
+    if records is not None:
+        return records
+    return _tree_records(body, plural, singular, plans, table, cls, key)
+
+
+def _tree_records(
+    body: bytes, plural: str, singular: str, plans: dict[tuple[str, ...], _Plan], table: Table, cls: Any, key: str
+) -> list[Any]:
+    """Agents or queues from any XML body, through an ElementTree (see _xml)."""
     root = _xml(body)
     if root.tag == singular:
         elements: Iterable[Element] = (root,)
@@ -376,6 +434,221 @@ def _records(body: bytes, plural: str, singular: str, table: Table, cls: Callabl
             record = _fast_xml(el, plans, table, cls, key)
             out.append(record or _from_xml(el, singular, table, cls, key))
     return out
+
+
+# The plain XML path. Real answers are one list element of flat records, each a run of leaf
+# elements (`<agent-id>ag1</agent-id>`, `<status-code-item-id/>`) with nothing but white space
+# between them. For that shape a regular expression per record layout reads a whole record in
+# one C-level match, and the expressions together with _plain_bytes are a complete, strict
+# grammar of that subset of XML 1.0: every byte of the body is matched (prolog, root, records,
+# fields, closing tags by name), text may hold only XML characters and the predefined or
+# numeric references, and no DTD can be there. A body outside the subset (attributes,
+# comments, CDATA, processing instructions, nested fields, an unusual declaration or encoding)
+# is never guessed at: _plain_records gives up and the body goes through _tree_records, whose
+# parser decides. tests/test_vcc_parse_speed_paths.py checks with hypothesis that the two
+# paths agree, on records and on refusals, for bodies in and near the subset.
+
+_WS = rb"[ \t\n]*+"  # XML white space once line ends are normalised
+_NAME = rb"[A-Za-z_][A-Za-z0-9._-]*+"  # ASCII names without a namespace prefix
+_EQ = rb"[ \t\n]*+=[ \t\n]*+"
+_PROLOG = re.compile(  # XML 1.0 [23] XMLDecl, with UTF-8 the only encoding it may declare
+    rb"(?:<\?xml[ \t\n]++version" + _EQ + rb"(?:\"1\.0\"|'1\.0')"
+    rb"(?:[ \t\n]++encoding" + _EQ + rb"(?:\"[Uu][Tt][Ff]-8\"|'[Uu][Tt][Ff]-8'))?"
+    rb"(?:[ \t\n]++standalone" + _EQ + rb"(?:\"(?:yes|no)\"|'(?:yes|no)'))?"
+    rb"[ \t\n]*+\?>)?" + _WS
+)
+_TEXT = rb"([^<\x00-\x08\x0b\x0c\x0e-\x1f]*+)"  # XML 1.0 [2] Char, as far as one byte tells
+_FIELD = re.compile(_WS + b"<(" + _NAME + b")(?:>" + _TEXT + rb"</\1>|/>)")
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_MAX_LAYOUTS = 8  # per body: more is not an ordinary answer, and each costs a compile
+_LAYOUTS: dict[tuple[str, tuple[str, ...]], re.Pattern[bytes]] = {}
+
+
+class _Shape:
+    """The fixed expressions of one list (`agents` of `agent`, `queues` of `queue`)."""
+
+    def __init__(self, plural: str, singular: str):
+        p, s = re.escape(plural.encode()), re.escape(singular.encode())
+        self.singular = singular
+        self.list_open = re.compile(b"<" + p + b">")
+        self.list_empty = re.compile(b"<" + p + b"/>" + _WS + rb"\Z")
+        self.list_end = re.compile(_WS + b"</" + p + b">" + _WS + rb"\Z")
+        self.item_open = re.compile(_WS + b"<" + s + b">")
+        self.item_close = re.compile(_WS + b"</" + s + b">")
+        self.placeholder = re.compile(_WS + b"<" + s + b"(?:/>|>" + _TEXT + b"</" + s + b">)")
+        self.rest = re.compile(_WS + rb"\Z")
+
+
+_SHAPES = {
+    (plural, singular): _Shape(plural, singular) for plural, singular in (("agents", "agent"), ("queues", "queue"))
+}
+
+
+def _plain_records(
+    body: bytes, plural: str, singular: str, plans: dict[tuple[str, ...], _Plan], table: Table, cls: Any, key: str
+) -> list[Any] | None:
+    """The records of a plain, well-formed, DTD-free body; None if the body is anything else."""
+    data = _plain_bytes(body)
+    if data is None:
+        return None
+    shape = _SHAPES[(plural, singular)]
+    pos = _PROLOG.match(data).end()
+    try:
+        if shape.list_empty.match(data, pos):
+            return []
+        if opened := shape.list_open.match(data, pos):
+            return _plain_items(data, opened.end(), shape, False, plans, table, cls, key)
+        return _plain_items(data, pos, shape, True, plans, table, cls, key)
+    except (MalformedError, UnicodeError):
+        return None  # _tree_records parses it again and says what is wrong
+
+
+def _plain_bytes(body: bytes) -> bytes | None:
+    """The body if it may be plain: DTD-free UTF-8 of XML characters only; line ends normalised.
+
+    What the per-layout expressions cannot see is checked here for the whole body at once:
+    valid UTF-8, no U+FFFE or U+FFFF, no `]]>` in text. The expressions refuse the C0
+    controls XML forbids (_TEXT); a declared encoding other than UTF-8 fails _PROLOG.
+    """
+    if not _dtd_free(body):
+        return None
+    if body.startswith(codecs.BOM_UTF8):
+        body = body[3:]
+    if b"]" in body and b"]]>" in body:
+        return None
+    if not body.isascii():
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if "\ufffe" in text or "\uffff" in text:
+            return None
+    if b"\r" in body:  # XML 1.0 section 2.11, as every parser does before anything else
+        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return body
+
+
+def _plain_items(
+    data: bytes,
+    pos: int,
+    shape: _Shape,
+    single: bool,
+    plans: dict[tuple[str, ...], _Plan],
+    table: Table,
+    cls: Any,
+    key: str,
+) -> list[Any] | None:
+    """The records from `pos` to the end of the list (or of the one record, if `single`)."""
+    out: list[Any] = []
+    rx: re.Pattern[bytes] | None = None
+    plan: _Plan | None = None
+    tags: tuple[str, ...] = ()
+    layouts: list[tuple[re.Pattern[bytes], _Plan, tuple[str, ...]]] = []  # seen in this body, latest first
+    entities = b"&" in data
+    while True:
+        match = rx.match(data, pos) if rx is not None else None
+        if match is None:
+            if not single and shape.list_end.match(data, pos):
+                return out
+            for layout in layouts:  # e.g. queues alternating day-* and all-day-* names
+                if match := layout[0].match(data, pos):
+                    rx, plan, tags = layout
+                    break
+        if match is None:
+            placeholder = shape.placeholder.match(data, pos)
+            if placeholder is not None:  # the documents' "…" record, or an empty one
+                if entities and placeholder.group(1) and b"&" in placeholder.group(1):
+                    _plain_unescape(placeholder.group(1))  # only to refuse a bad reference
+                pos = placeholder.end()
+            else:
+                found = _layout(data, pos, shape) if len(layouts) < _MAX_LAYOUTS else None
+                if found is None:
+                    return None
+                rx, tags = found
+                plan = _plan_for(tags, plans, table, cls, False)
+                layouts.insert(0, (rx, plan, tags))
+                match = rx.match(data, pos)
+        if match is not None:
+            pos = match.end()
+            texts = match.groups()
+            if entities and data.find(b"&", match.start(), pos) >= 0:
+                texts = tuple(_plain_unescape(t) if t and b"&" in t else t for t in texts)
+            record = _fast_plain(plan, texts, cls)  # type: ignore[arg-type]
+            if record is None:
+                record = _from_xml(_leaves(shape.singular, tags, texts), shape.singular, table, cls, key)
+            out.append(record)
+        if single:
+            return out if shape.rest.match(data, pos) else None
+
+
+def _plain_unescape(text: bytes) -> bytes:
+    """Text with its references replaced; a reference to a character XML forbids is an error."""
+    unescaped = _unescape(text.decode())
+    if _NOT_XML_CHAR.search(unescaped):
+        raise MalformedError("a character reference to a character XML does not allow")
+    return unescaped.encode()
+
+
+def _layout(data: bytes, pos: int, shape: _Shape) -> tuple[re.Pattern[bytes], tuple[str, ...]] | None:
+    """The expression for records laid out as the one at `pos`, and its field names."""
+    opened = shape.item_open.match(data, pos)
+    if opened is None:
+        return None
+    pos = opened.end()
+    names = []
+    while field := _FIELD.match(data, pos):
+        names.append(field.group(1).decode("ascii"))
+        pos = field.end()
+    if not names or shape.item_close.match(data, pos) is None:
+        return None
+    tags = tuple(names)
+    rx = _LAYOUTS.get((shape.singular, tags))
+    if rx is None:
+        s = re.escape(shape.singular.encode())
+        fields = b"".join(
+            _WS + b"<" + n + b"(?:>" + _TEXT + b"</" + n + b">|/>)" for n in (re.escape(t.encode()) for t in tags)
+        )
+        rx = re.compile(_WS + b"<" + s + b">" + fields + _WS + b"</" + s + b">")
+        if len(_LAYOUTS) >= 64:
+            _LAYOUTS.clear()
+        _LAYOUTS[(shape.singular, tags)] = rx
+    return rx, tags
+
+
+def _fast_plain(plan: _Plan, texts: tuple[bytes | None, ...], cls: Any) -> Any:
+    """_fast_xml for the texts of a plain record (None for a self-closed element)."""
+    if not plan.ok:
+        return None
+    try:
+        converted = [
+            *[t.decode().strip() or None if t else None for t in plan.strs(texts)],
+            *map(int, plan.ints(texts)),
+            None,
+        ]
+    except (TypeError, ValueError):
+        return None
+    for i in plan.no_data:  # _finish, inlined: this runs 2,000 times per answer
+        if converted[i] == -1:
+            converted[i] = None
+    args = plan.reorder(converted)
+    if args[0] is None:
+        return None
+    if not plan.extra:
+        return cls(*args)
+    return cls(*args, {name: _leaf(texts[pos]) for name, pos in plan.extra})
+
+
+def _leaf(text: bytes | None) -> str | None:
+    """What _xml_value gives for a leaf element with this text."""
+    return text.decode().strip() or None if text else None
+
+
+def _leaves(tag: str, tags: tuple[str, ...], texts: tuple[bytes | None, ...]) -> Element:
+    """The element a plain record parses to, for the field-by-field path and its messages."""
+    el = Element(tag)
+    for name, value in zip(tags, texts, strict=True):
+        SubElement(el, name).text = value.decode() if value else None  # `<a></a>` has no text in ET either
+    return el
 
 
 # The fast path. Every record in one answer has the same fields in the same order, so the
