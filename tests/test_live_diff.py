@@ -72,14 +72,17 @@ def test_it_stores_states_as_fragments_that_join_back_exactly():
     assert orjson.loads(assemble(second)) == state2
     assert second[b"a:ann"] is first[b"a:ann"], "an unchanged entry is not serialised again"
     assert set(serialiser.changed) == {b"a:cy"}
-    assert serialiser.removed == {b"a:b/o"}
+    assert serialiser.removed == [b"a:b/o"]
     # A changed entry that is a new object is serialised again, never served stale.
     state3 = {**state2, "queues": {"1": {"id": "1", "metrics": {"queue_size": 2}}}}
     assert orjson.loads(assemble(serialiser.fragments(state3)))["queues"]["1"]["metrics"]["queue_size"] == 2
-    assert set(serialiser.changed) == {b"q:1"} and serialiser.removed == set()
+    assert set(serialiser.changed) == {b"q:1"} and serialiser.removed == []
     # One gone and one new in the same cycle: the counts match, the removal must still be seen.
     state4 = {**state3, "agents": {"ann": ann, "dee": {"id": "dee"}}}
     serialiser.fragments(state4)
-    assert set(serialiser.changed) == {b"a:dee"} and serialiser.removed == {b"a:cy"}
+    assert set(serialiser.changed) == {b"a:dee"} and serialiser.removed == [b"a:cy"]
+    # A whole section or scalar going away is seen too.
+    serialiser.update({"board": {}, "queues": {}})
+    assert set(serialiser.removed) == {b"q:1", b"a:ann", b"a:dee"}
     assert orjson.loads(assemble(StateSerialiser().fragments({"board": {}, "queues": {}, "groups": {}, "agents": {}}))) == {
         "board": {}, "queues": {}, "groups": {}, "agents": {}}

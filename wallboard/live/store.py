@@ -47,45 +47,60 @@ class StateSerialiser:
 
     Queue, group and agent entries that did not change since last cycle are the very same
     objects (see wallboard.boards.state), so their fragments are reused as they are. Keep one
-    per board: `last` is everything the latest call produced, `changed` and `removed` what
-    differs from the call before it.
+    per board. After `update(state)`: `changed` and `removed` say what differs from the state
+    before, and `fields()` gives every fragment (for a full rewrite).
     """
 
     def __init__(self) -> None:
-        self.last: dict[bytes, bytes] = {}
         self.changed: dict[bytes, bytes] = {}
-        self.removed: set[bytes] = set()
-        self._cache: dict[str, dict[str, tuple[object, bytes, bytes]]] = {}
+        self.removed: list[bytes] = []
+        self._scalars: dict[bytes, bytes] = {}
+        self._sections: dict[str, dict[str, tuple[object, bytes, bytes]]] = {}
 
-    def fragments(self, state: dict) -> dict[bytes, bytes]:
-        """Field name -> JSON fragment (`"key":value`) for every part of the state."""
-        out: dict[bytes, bytes] = {}
+    def update(self, state: dict) -> None:
+        """Serialise what changed since the last call."""
         changed: dict[bytes, bytes] = {}
-        caches: dict[str, dict[str, tuple[object, bytes, bytes]]] = {}
+        removed: list[bytes] = []
+        scalars: dict[bytes, bytes] = {}
+        sections: dict[str, dict[str, tuple[object, bytes, bytes]]] = {}
         for key, value in state.items():
             prefix = SECTIONS.get(key)
             if prefix is None or type(value) is not dict:
                 name = SCALAR + key.encode()
-                out[name] = orjson.dumps(key) + b":" + orjson.dumps(value)
-                if self.last.get(name) != out[name]:
-                    changed[name] = out[name]
+                fragment = scalars[name] = orjson.dumps(key) + b":" + orjson.dumps(value)
+                if self._scalars.get(name) != fragment:
+                    changed[name] = fragment
                 continue
-            old = self._cache.get(key, {})
-            new = caches[key] = {}
+            old = self._sections.get(key, {})
+            new = sections[key] = {}
+            added = 0
             for entry_id, entry in value.items():
                 cached = old.get(entry_id)
                 if cached is None or cached[0] is not entry:
+                    if cached is None:
+                        added += 1
                     cached = (entry, prefix + entry_id.encode(), orjson.dumps(entry_id) + b":" + orjson.dumps(entry))
                     changed[cached[1]] = cached[2]
                 new[entry_id] = cached
-                out[cached[1]] = cached[2]
-        # |out| = |last| - |removed| + |added|: only look for removed fields when there are some.
-        added = sum(1 for name in changed if name not in self.last)
-        self.removed = self.last.keys() - out.keys() if len(self.last) + added != len(out) else set()
-        self._cache = caches
-        self.last = out
-        self.changed = changed
+            # len(new) = len(old) - removed + added: look for removed entries only when there are some.
+            if len(old) + added != len(new):
+                removed += [cached[1] for entry_id, cached in old.items() if entry_id not in new]
+        removed += [name for name in self._scalars if name not in scalars]
+        removed += [c[1] for key, old in self._sections.items() if key not in sections for c in old.values()]
+        self._scalars, self._sections = scalars, sections
+        self.changed, self.removed = changed, removed
+
+    def fields(self) -> dict[bytes, bytes]:
+        """Every fragment of the latest state."""
+        out = dict(self._scalars)
+        for entries in self._sections.values():
+            out.update((cached[1], cached[2]) for cached in entries.values())
         return out
+
+    def fragments(self, state: dict) -> dict[bytes, bytes]:
+        """Update, then every fragment."""
+        self.update(state)
+        return self.fields()
 
 
 def assemble(fields: dict[bytes, bytes]) -> str:
