@@ -185,6 +185,9 @@ VCC_CONNECT_TIMEOUT = env_float("VCC_CONNECT_TIMEOUT", 2.0, minimum=0.1)
 VCC_READ_TIMEOUT = env_float("VCC_READ_TIMEOUT", 3.0, minimum=0.1)
 VCC_MAX_BODY_BYTES = env_int("VCC_MAX_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
 
+# After giving up on an 8x8 request (timeout), send nothing to that tenant for this long: 8x8
+# is still working on it and would count a new request as a second one in flight (503).
+WALLBOARD_ABANDONED_HOLD = env_float("WALLBOARD_ABANDONED_HOLD", 12.0, minimum=0.0)
 # Beat ticks every second and enqueues the polls that are due; see wallboard/polling.
 WALLBOARD_TICK_SECONDS = env_float("WALLBOARD_TICK_SECONDS", 1.0, minimum=0.1)
 # After 8x8 refuses a tenant's credentials, try again this often (not every cycle).

@@ -176,6 +176,7 @@ class Stack:
         proc = self.spawn("web", [
             sys.executable, "-m", "uvicorn", "wallboard.asgi:application", "--host", "127.0.0.1",
             "--port", str(self.web_port), "--no-access-log", "--ws-per-message-deflate", "true",
+            "--ws", "wallboard.live.wsprotocol:WebSocketProtocol",
         ])
         wait_for_http(self.web_url + "/healthz", timeout=60, proc=proc)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -24,6 +26,10 @@ MIN_RESYNC_INTERVAL = 1.0
 # share the answer for a few seconds so a thousand screens cost one query, not a thousand.
 ACTIVE_CACHE_SECONDS = 3.0
 _active_cache: dict[int, tuple[float, bool]] = {}
+# The check in progress per (event loop, display): the thousand screens that receive a board
+# message in the same instant await one query instead of queueing a thousand behind each other
+# in the database thread (which spread one cycle's delivery over hundreds of milliseconds).
+_active_checks: dict[tuple[int, int], asyncio.Future] = {}
 
 
 class BoardConsumer(AsyncWebsocketConsumer):
@@ -68,8 +74,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
                 await self.send_snapshot()
 
     async def send_snapshot(self) -> None:
-        board = await database_sync_to_async(store.load)(self.slug)
-        if board is None:
+        text = await sync_to_async(snapshot_text, thread_sensitive=False)(self.slug)
+        if text is None:
             # Nothing computed yet: the first poll will start an epoch and the page resyncs.
             await self.send(text_data=json.dumps(
                 {"type": "status", "board": self.slug, "epoch": None, "seq": 0, "as_of": None,
@@ -77,7 +83,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
                             "message": "Waiting for the first data from 8x8."}}
             ))
             return
-        await self.send(text_data=store.snapshot_text(self.slug, board, wallboard.__version__))
+        await self.send(text_data=text)
 
     async def board_message(self, event):
         """A serialised protocol message for everyone on the board."""
@@ -98,12 +104,50 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message))
 
     async def _display_still_active(self) -> bool:
-        from wallboard.boards.access import display_is_active
-
         now = time.monotonic()
         cached = _active_cache.get(self.display_id)
         if cached and now - cached[0] < ACTIVE_CACHE_SECONDS:
             return cached[1]
-        active = await database_sync_to_async(display_is_active)(self.display_id)
-        _active_cache[self.display_id] = (now, active)
-        return active
+        key = (id(asyncio.get_running_loop()), self.display_id)
+        check = _active_checks.get(key)
+        if check is None:
+            check = asyncio.ensure_future(_check_display(self.display_id))
+            _active_checks[key] = check
+            check.add_done_callback(lambda _: _active_checks.pop(key, None))
+        return await asyncio.shield(check)
+
+
+# The last snapshot text built per board, with its (epoch, seq): after a restart a thousand
+# screens reconnect at once, and each would otherwise pull the whole state out of Redis.
+_snapshots: dict[str, tuple[tuple[str, int], str]] = {}
+
+
+def snapshot_text(slug: str) -> str | None:
+    """The board's snapshot message, from the cache when Redis still has the same epoch and seq.
+
+    Redis only (no database), so it runs in the thread pool rather than queueing behind
+    database work in the one database thread.
+    """
+    head = store.load_head(slug)
+    if head is None:
+        _snapshots.pop(slug, None)
+        return None
+    cached = _snapshots.get(slug)
+    if cached and cached[0] == (head.epoch, head.seq):
+        return cached[1]
+    board = store.load(slug)
+    if board is None:
+        return None
+    text = store.snapshot_text(slug, board, wallboard.__version__)
+    _snapshots[slug] = ((board.epoch, board.seq), text)
+    return text
+
+
+async def _check_display(display_id: int) -> bool:
+    """Ask the database once whether a display is still active, and cache the answer."""
+    from wallboard.boards.access import display_is_active
+
+    started = time.monotonic()
+    active = await database_sync_to_async(display_is_active)(display_id)
+    _active_cache[display_id] = (started, active)
+    return active

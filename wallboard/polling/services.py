@@ -75,6 +75,31 @@ def overrides_key(tenant_id: int) -> str:
     return f"wb:tenant:{tenant_id}:schedule-overrides"
 
 
+def hold_key(tenant_id: int) -> str:
+    """Until when (epoch seconds) nothing may be sent to the tenant: see hold_upstream."""
+    return f"wb:tenant:{tenant_id}:hold"
+
+
+def hold_upstream(tenant_id: int, seconds: float | None = None) -> float:
+    """Send nothing to the tenant for a while after giving up on a request; return until when.
+
+    A request we stopped waiting for (read timeout, time limit) is still being worked on at
+    8x8, which answers 503 to any other request of the tenant until it is done. Sending the
+    next one while it is would be a second request in flight, so polls in the meantime only
+    repeat the last state (an empty patch, so screens know we are alive) without calling 8x8.
+    """
+    hold = settings.WALLBOARD_ABANDONED_HOLD if seconds is None else seconds
+    until = time.time() + hold
+    get_redis().set(hold_key(tenant_id), f"{until:.3f}", px=max(1, int(hold * 1000)))
+    return until
+
+
+def upstream_held(tenant_id: int) -> bool:
+    """True while an abandoned request may still be in flight at 8x8."""
+    raw = get_redis().get(hold_key(tenant_id))
+    return raw is not None and float(raw) > time.time()
+
+
 def lock_ttl(tenant: Tenant) -> float:
     """Long enough for two upstream calls, short enough that a crashed poll frees the tenant."""
     return max(float(tenant.poll_interval), 2 * (settings.VCC_CONNECT_TIMEOUT + settings.VCC_READ_TIMEOUT) + 2)
@@ -143,12 +168,27 @@ def poll_now(tenant_id: int) -> None:
 # --- Phase lock -------------------------------------------------------------------------------
 # 8x8 answers from a cache refreshed every 10 s. Polling at a random point of that window shows
 # data 5 s old on average; polling just after the refresh shows it within a second. We find the
-# refresh by watching when the answer changes: each poll that brings new data moves the next one
-# a little earlier (CREEP), until one arrives before the refresh and sees the same data; the
-# refresh is then less than STEP away, so we look again after STEP. Each upstream window still
-# gets one call per endpoint: the early poll falls in the old window, the re-look in the new one.
+# refresh by watching when the answer changes, in four modes kept in Redis per tenant:
+#
+# - seek: each poll that brings new data moves the next one SEEK earlier (9 s apart), so within
+#   ten cycles one lands just before a refresh and sees the same data as the last one;
+# - relook: after such an early poll we look again where the last good poll was (or STEP
+#   later), which is after the refresh: the refresh is now known to within that gap;
+# - locked: poll exactly one interval after the relook, every cycle, which is one call per
+#   endpoint per upstream window. Every PROBE_EVERY cycles one poll comes CREEP earlier: still
+#   new data means the refresh is earlier than we thought: we keep the earlier phase and probe
+#   again next cycle twice as far (up to PROBE_MAX), so even a jump of several seconds is
+#   found in a few cycles; the same data costs one extra call and a relook. If upstream's
+#   phase drifts later, a locked poll sees the same data and relooks by itself;
+# - quiet: no change for more than an interval although we relooked: a tenant with nothing
+#   moving. Poll once an interval and seek again when the data moves.
+#
+# A failed poll changes nothing here: the claim already set the next poll one interval on.
 PHASE_STEP = 1.0
+PHASE_SEEK = 1.0
 PHASE_CREEP = 0.25
+PHASE_PROBE_EVERY = 12
+PHASE_PROBE_MAX = 4.0
 
 
 def fingerprint(agent_records, queue_records) -> str:
@@ -170,24 +210,53 @@ def fingerprint(agent_records, queue_records) -> str:
 def plan_next_poll(tenant_id: int, interval: float, polled_at: float, print_: str) -> float:
     """Decide when to poll next from whether this answer was new; return that time."""
     client = get_redis()
-    previous, relooked = client.hmget(phase_key(tenant_id), "fingerprint", "relooked")
-    relook = False
-    if previous is None:
-        when = polled_at + interval
-    elif previous.decode() != print_:
-        when = polled_at + interval - PHASE_CREEP
-    elif relooked != b"1":
-        when = polled_at + PHASE_STEP
-        relook = True
-    else:
-        # Still the same after a second look: a quiet tenant, not an early poll. Keep the phase.
-        when = polled_at + interval - PHASE_STEP
+    raw = {k.decode(): v.decode() for k, v in client.hgetall(phase_key(tenant_id)).items()}
+    # Plan from when this poll was due, not when the worker got to it: otherwise the worker's
+    # lateness (tens of ms under load) would add up cycle after cycle and drag the phase late.
+    planned = float(raw.get("planned", 0) or 0)
+    base = planned if abs(polled_at - planned) < PHASE_STEP else polled_at
+    mode, when, state = _next_phase(raw, interval, base, print_)
     pipe = client.pipeline()
-    pipe.hset(phase_key(tenant_id), mapping={"fingerprint": print_, "relooked": "1" if relook else "0"})
+    pipe.delete(phase_key(tenant_id))
+    pipe.hset(phase_key(tenant_id), mapping={"fingerprint": print_, "mode": mode, "planned": f"{when:.3f}", **state})
     pipe.expire(phase_key(tenant_id), int(interval * 10))
     pipe.set(next_key(tenant_id), f"{when:.3f}")
     pipe.execute()
     return when
+
+
+def _next_phase(raw: dict[str, str], interval: float, polled_at: float, print_: str) -> tuple[str, float, dict]:
+    """(mode, next poll time, state to keep) for a poll at `polled_at` that got `print_`."""
+    mode = raw.get("mode", "seek")
+    good = float(raw.get("good", 0) or 0)
+    steady = int(raw.get("steady", 0) or 0)
+    probe = float(raw.get("probe", 0) or 0)
+    if "fingerprint" not in raw:
+        return "seek", polled_at + interval - PHASE_SEEK, {"good": f"{polled_at:.3f}"}
+    if raw["fingerprint"] != print_:  # new data: this poll came after a refresh
+        kept = {"good": f"{polled_at:.3f}"}
+        if mode == "relook":
+            return "locked", polled_at + interval, {**kept, "steady": "0"}
+        if mode == "locked" and probe:
+            # A probe that still got new data: the refresh is earlier than we thought (upstream
+            # moved). Probe again next cycle, twice as far, until one comes too early.
+            further = min(probe * 2, PHASE_PROBE_MAX)
+            return "locked", polled_at + interval - further, {**kept, "probe": f"{further:.3f}"}
+        if mode == "locked":
+            steady += 1
+            if steady >= PHASE_PROBE_EVERY:
+                return "locked", polled_at + interval - PHASE_CREEP, {**kept, "probe": f"{PHASE_CREEP:.3f}"}
+            return "locked", polled_at + interval, {**kept, "steady": str(steady)}
+        return "seek", polled_at + interval - PHASE_SEEK, kept
+    kept = {"good": f"{good:.3f}"}
+    if mode in ("seek", "locked"):
+        # Early: the refresh lies between now and where the last good poll's phase falls.
+        gap = good + interval - polled_at
+        return "relook", polled_at + (gap if 0 < gap <= PHASE_STEP else PHASE_STEP), kept
+    if mode == "relook" and polled_at - good < interval + PHASE_STEP:
+        return "relook", polled_at + PHASE_STEP, kept
+    # A whole interval and more without a change: nothing moves at this tenant.
+    return "quiet", polled_at + interval, kept
 
 
 # --- Health ---------------------------------------------------------------------------------
@@ -304,9 +373,14 @@ def schedule_states(tenant: Tenant, schedule_ids: set[str], at: datetime) -> dic
 def _locked_call(tenant: Tenant, call):
     """One upstream call under the tenant lock, so a refresh never overlaps a poll."""
     with TenantLock(tenant.pk, lock_ttl(tenant), wait_seconds=8) as held:
-        if not held:
+        if not held or upstream_held(tenant.pk):
             raise LockBusy()
-        return call()
+        try:
+            return call()
+        except VccError as exc:
+            if exc.kind == "timeout":
+                hold_upstream(tenant.pk)
+            raise
 
 
 class LockBusy(Exception):
@@ -377,7 +451,22 @@ def poll_tenant(tenant_id: int) -> PollResult:
         if not held:
             log.info("tenant %s: previous poll still running; skipping this cycle", tenant.pk)
             return PollResult("locked")
+        if upstream_held(tenant.pk):
+            return _heartbeat(tenant)
         return _poll_locked(tenant)
+
+
+def _heartbeat(tenant: Tenant) -> PollResult:
+    """A cycle without calling 8x8: every board gets an empty patch and its current status."""
+    health, _ = TenantHealth.objects.get_or_create(tenant=tenant)
+    status = status_dict(health)
+    configs = board_configs_for_tenant(tenant)
+    for config in configs:
+        previous = load_previous(config.slug)
+        if previous is not None:
+            head, data = previous
+            publish_board(config.slug, head, data, data, head.as_of, status)
+    return PollResult("held", len(configs))
 
 
 def _poll_locked(tenant: Tenant) -> PollResult:
@@ -392,6 +481,8 @@ def _poll_locked(tenant: Tenant) -> PollResult:
         queue_records = client.queues()
     except VccError as exc:
         error = exc
+        if exc.kind == "timeout":
+            hold_upstream(tenant.pk)
     latency_ms = int((time.monotonic() - started) * 1000)
     if error is None:
         health = record_success(tenant, latency_ms, fetched_at)
@@ -486,7 +577,7 @@ def publish_board(
         if not ops:
             store.save(slug, head, {})
         elif known:
-            serialiser.fragments(data)
+            serialiser.update(data)
             store.save(slug, head, serialiser.changed, serialiser.removed)
         else:
             store.save(slug, head, serialiser.fragments(data), replace=True)

@@ -43,6 +43,8 @@ def poll_tenant(tenant_id: int) -> str:
     try:
         return services.poll_tenant(tenant_id).outcome
     except SoftTimeLimitExceeded:
+        # Cut in the middle of a request, maybe: 8x8 may still be answering it.
+        services.hold_upstream(tenant_id)
         log.warning("tenant %s: poll ran over its time limit", tenant_id)
         return "timeout"
 
@@ -53,5 +55,6 @@ def refresh_schedules(tenant_id: int) -> str:
     try:
         return services.refresh_schedules(tenant_id)
     except SoftTimeLimitExceeded:
+        services.hold_upstream(tenant_id)
         log.warning("tenant %s: schedule refresh ran over its time limit", tenant_id)
         return "timeout"

@@ -1,0 +1,298 @@
+"""Fan-out: N websocket clients on one web process, against the running stack at full size.
+
+The stack runs for real (Redis, simulator at 2,000 agents / 300 queues, web, worker, beat).
+Clients are added in stages (100, 500, 1,000 by default, cumulative) and spread over a few
+client processes, each with one asyncio loop; every message's arrival time is taken when it
+has been read in full. Per poll cycle (one patch message, same epoch and seq for everyone):
+
+- spread: last client's arrival - first client's arrival (p50, p99 over the cycles);
+- seq gaps: messages a client never received (must be 0);
+- server RSS per connection: web process RSS growth / connections, after they are idle.
+
+The clients must not be what is measured: each client process samples its own event loop's
+lateness (a 5 ms sleep) during the window and reports its CPU use; both are printed, and if a
+client loop was late by more than a quarter of the spread target, the run says so.
+
+    .venv/bin/python bench/fanout.py                      # 100, 500, 1000 clients, 6 cycles each
+    .venv/bin/python bench/fanout.py --clients 100 --cycles 3 --procs 1
+
+Exit status 0 when every target is met at the largest stage, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    BoardClient,
+    board_ready,
+    cpu_seconds,
+    display_cookie,
+    loop_lag,
+    machine,
+    percentile,
+    raise_open_files,
+    rss_kb,
+    sim,
+    start_stack,
+    verdict,
+    wait_until,
+    ws_target,
+)
+
+SPREAD_TARGET_MS = 200.0
+RSS_TARGET_KB = 50.0
+
+
+# --- client processes ----------------------------------------------------------------------------
+
+
+def client_process(conn, url: str, headers: dict[str, str]) -> None:
+    """Serve the parent's commands: add k clients, measure for s seconds, quit."""
+    raise_open_files()
+    asyncio.run(_client_main(conn, url, headers))
+
+
+async def _client_main(conn, url: str, headers: dict[str, str]) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    clients: list[BoardClient] = []
+    tasks = []
+    while True:
+        command, arg = await loop.run_in_executor(None, conn.recv)
+        if command == "add":
+            tasks += await _add(clients, arg, url, headers, stop)
+            conn.send(("ready", sum(c.snapshots > 0 for c in clients), _extensions(clients)))
+        elif command == "measure":
+            conn.send(("measured", await _measure(clients, arg)))
+        elif command == "quit":
+            stop.set()
+            await asyncio.wait(tasks, timeout=10)
+            conn.send(("bye", None))
+            return
+
+
+async def _add(clients: list[BoardClient], count: int, url: str, headers: dict, stop: asyncio.Event) -> list:
+    new = [BoardClient(url, headers) for _ in range(count)]
+    clients.extend(new)
+    tasks = []
+    for i, client in enumerate(new):
+        tasks.append(asyncio.ensure_future(client.run(stop, retry=False)))
+        if i % 25 == 24:
+            await asyncio.sleep(0.05)  # a ramp, not a SYN flood
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not all(c.snapshots for c in new):
+        await asyncio.sleep(0.2)
+    return tasks
+
+
+def _extensions(clients: list[BoardClient]) -> str:
+    for client in clients:
+        if client.ws is not None:
+            return ", ".join(repr(e) for e in client.ws.protocol.extensions) or "none"
+    return "none"
+
+
+async def _measure(clients: list[BoardClient], seconds: float) -> dict:
+    for client in clients:
+        client.arrivals.clear()
+    gaps_before = sum(c.gaps for c in clients)
+    lag: list[float] = []
+    stop = asyncio.Event()
+    probe = asyncio.ensure_future(loop_lag(stop, lag))
+    cpu_before = time.process_time()
+    await asyncio.sleep(seconds)
+    stop.set()
+    await probe
+    arrivals: dict[tuple, list[float]] = defaultdict(list)
+    sizes: dict[tuple, int] = {}
+    as_of: dict[tuple, str | None] = {}
+    for client in clients:
+        for a in client.arrivals:
+            if a.kind == "patch":
+                arrivals[(a.epoch, a.seq)].append(a.at)
+                sizes[(a.epoch, a.seq)] = a.size
+                as_of[(a.epoch, a.seq)] = a.as_of
+    return {
+        "arrivals": dict(arrivals), "sizes": sizes, "as_of": as_of,
+        "gaps": sum(c.gaps for c in clients) - gaps_before,
+        "connected": sum(c.connected for c in clients),
+        "lag_p99_ms": percentile(lag, 99) * 1000, "lag_max_ms": max(lag, default=0) * 1000,
+        "cpu": time.process_time() - cpu_before,
+    }
+
+
+# --- the parent ------------------------------------------------------------------------------------
+
+
+class Clients:
+    """The client processes, driven over pipes."""
+
+    def __init__(self, url: str, headers: dict[str, str], procs: int):
+        ctx = multiprocessing.get_context("spawn")
+        self.pipes, self.procs = [], []
+        for _ in range(procs):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=client_process, args=(child, url, headers), daemon=True)
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+
+    def ask(self, command: str, args: list) -> list:
+        for pipe, arg in zip(self.pipes, args, strict=True):
+            pipe.send((command, arg))
+        return [pipe.recv() for pipe in self.pipes]
+
+    def add(self, count: int) -> tuple[int, str]:
+        share = [count // len(self.pipes) + (1 if i < count % len(self.pipes) else 0) for i in range(len(self.pipes))]
+        answers = self.ask("add", share)
+        return sum(a[1] for a in answers), answers[0][2]
+
+    def measure(self, seconds: float) -> list[dict]:
+        return [a[1] for a in self.ask("measure", [seconds] * len(self.pipes))]
+
+    def quit(self) -> None:
+        try:
+            self.ask("quit", [None] * len(self.pipes))
+        finally:
+            for proc in self.procs:
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+
+
+def merge(results: list[dict], expected: int) -> dict:
+    """Spread per cycle over every client process."""
+    arrivals: dict[tuple, list[float]] = defaultdict(list)
+    sizes, as_of = {}, {}
+    for r in results:
+        for key, times in r["arrivals"].items():
+            arrivals[key].extend(times)
+        sizes.update(r["sizes"])
+        as_of.update(r["as_of"])
+    spreads, complete, first_after = [], 0, []
+    for key, times in sorted(arrivals.items(), key=lambda kv: kv[0][1]):
+        if len(times) < expected:
+            continue  # a cycle cut by the window's edges
+        complete += 1
+        spreads.append((max(times) - min(times)) * 1000)
+        if as_of.get(key):
+            from datetime import datetime
+
+            fetched = datetime.fromisoformat(as_of[key]).timestamp()
+            first_after.append((min(times) - fetched) * 1000)
+    return {
+        "cycles": complete, "spreads": spreads, "gaps": sum(r["gaps"] for r in results),
+        "size": max(sizes.values(), default=0), "first_after_ms": first_after,
+        "lag_p99_ms": max(r["lag_p99_ms"] for r in results), "lag_max_ms": max(r["lag_max_ms"] for r in results),
+        "client_cpu": sum(r["cpu"] for r in results),
+    }
+
+
+def run_stage(stack, clients: Clients, total: int, added: int, cycles: int, baseline_kb: int) -> dict:
+    web_pid = stack.processes["web"].pid
+    started = time.monotonic()
+    ready, extensions = clients.add(added)
+    print(f"\n{total} clients: {ready}/{added} new ones got a snapshot in {time.monotonic() - started:.1f} s "
+          f"(extensions: {extensions})", flush=True)
+    time.sleep(12)  # let every connection settle and go idle through one cycle
+    rss = rss_kb(web_pid)
+    web_cpu = cpu_seconds(web_pid)
+    sim(stack, "/_sim/reset-counters", {})
+    seconds = cycles * 10 + 2
+    result = merge(clients.measure(seconds), total)
+    state = sim(stack, "/_sim/state")
+    result.update(
+        clients=total, rss_kb=rss, per_conn_kb=(rss - baseline_kb) / total, extensions=extensions,
+        web_cpu_pct=(cpu_seconds(web_pid) - web_cpu) / seconds * 100,
+        upstream_per_cycle=(state["requests"]["agents"] + state["requests"]["queues"]) / max(1, state["refresh_count"]),
+        max_in_flight=max(state["max_in_flight"].values(), default=0),
+    )
+    print_stage(result)
+    return result
+
+
+def print_stage(r: dict) -> None:
+    s = r["spreads"]
+    first = r["first_after_ms"]
+    print(f"  cycles measured {r['cycles']}, patch size up to {r['size'] / 1024:.1f} kB (uncompressed)")
+    print(f"  spread first->last client: p50 {percentile(s, 50):.0f} ms, p99 {percentile(s, 99):.0f} ms, "
+          f"max {max(s, default=float('nan')):.0f} ms")
+    print(f"  as_of -> first client: p50 {percentile(first, 50):.0f} ms (fetch + parse + compute + publish)")
+    print(f"  seq gaps: {r['gaps']}")
+    print(f"  web RSS {r['rss_kb'] / 1024:.1f} MB, {r['per_conn_kb']:.1f} kB per connection; web CPU {r['web_cpu_pct']:.0f} %")
+    print(f"  upstream calls per refresh {r['upstream_per_cycle']:.2f}, max in flight {r['max_in_flight']}")
+    print(f"  client loops: lateness p99 {r['lag_p99_ms']:.1f} ms, max {r['lag_max_ms']:.1f} ms, "
+          f"client CPU {r['client_cpu']:.1f} s over the window")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000], help="stages, cumulative")
+    parser.add_argument("--cycles", type=int, default=6, help="poll cycles measured per stage")
+    parser.add_argument("--procs", type=int, default=2, help="client processes")
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--queues", type=int, default=300)
+    args = parser.parse_args(argv)
+    print(machine())
+    raise_open_files()
+    stack = start_stack(args.agents, args.queues)
+    clients = None
+    results = []
+    try:
+        wait_until(lambda: board_ready(stack), 90, what="first board state")
+        url, headers = ws_target(stack, display_cookie(stack))
+        time.sleep(3)
+        baseline = rss_kb(stack.processes["web"].pid)
+        print(f"web RSS with no client: {baseline / 1024:.1f} MB", flush=True)
+        clients = Clients(url, headers, args.procs)
+        total = 0
+        for count in sorted(args.clients):
+            added, total = count - total, count
+            results.append(run_stage(stack, clients, total, added, args.cycles, baseline))
+    finally:
+        if clients is not None:
+            clients.quit()
+        stack.stop()
+    return report(results)
+
+
+def marginal_kb(results: list[dict]) -> float:
+    """RSS per added connection between the first and the last stage.
+
+    The growth from no client to the first stage also holds what any first client costs once
+    (the snapshot cache, the shared compressed frames, the allocator's first arenas); the slope
+    between stages is what one more idle screen costs.
+    """
+    first, last = results[0], results[-1]
+    if last["clients"] == first["clients"]:
+        return last["per_conn_kb"]
+    return (last["rss_kb"] - first["rss_kb"]) / (last["clients"] - first["clients"])
+
+
+def report(results: list[dict]) -> int:
+    last = results[-1]
+    marginal = marginal_kb(results)
+    print(f"\ntargets at {last['clients']} clients ({machine()}):")
+    ok = verdict("p99 spread", percentile(last["spreads"], 99) <= SPREAD_TARGET_MS and last["cycles"] > 0,
+                 f"{percentile(last['spreads'], 99):.0f} ms (target <= {SPREAD_TARGET_MS:.0f} ms)")
+    ok &= verdict("seq gaps", sum(r["gaps"] for r in results) == 0, f"{sum(r['gaps'] for r in results)} (target 0)")
+    ok &= verdict("RSS per idle connection", marginal <= RSS_TARGET_KB,
+                  f"{marginal:.1f} kB from {results[0]['clients']} to {last['clients']} clients "
+                  f"({last['per_conn_kb']:.1f} kB counting the whole growth from 0) (target <= {RSS_TARGET_KB:.0f} kB)")
+    ok &= verdict("permessage-deflate", "PerMessageDeflate" in last["extensions"], last["extensions"])
+    if last["lag_p99_ms"] > SPREAD_TARGET_MS / 4:
+        print(f"  note: a client loop ran {last['lag_p99_ms']:.0f} ms late (p99): add --procs")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
