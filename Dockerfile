@@ -14,4 +14,6 @@ RUN DEBUG=0 SECRET_KEY=build-only-not-secret-build-only-not-secret-build-only-xx
 RUN useradd --system --home /app wallboard && mkdir -p /app/.run && chown wallboard /app/.run
 USER wallboard
 EXPOSE 8000
-CMD ["uvicorn", "wallboard.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*", "--no-access-log"]
+CMD ["uvicorn", "wallboard.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--ws", "wallboard.live.wsprotocol:WebSocketProtocol", "--ws-per-message-deflate", "true", \
+     "--proxy-headers", "--forwarded-allow-ips", "*", "--no-access-log"]

@@ -34,6 +34,8 @@ def test_it_runs_web_worker_and_beat_from_one_image_with_one_environment():
 def test_it_runs_an_asgi_server_a_prefork_worker_and_one_beat():
     services = load()["services"]
     assert "uvicorn wallboard.asgi:application" in services["web"]["command"]
+    # The light websocket protocol the benchmarks measured (docs/performance.md, "Fan-out").
+    assert "--ws wallboard.live.wsprotocol:WebSocketProtocol" in services["web"]["command"]
     assert "--pool" in services["worker"]["command"] and "prefork" in services["worker"]["command"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "wallboard", "beat"]
     assert services["beat"]["deploy"]["replicas"] == 1
