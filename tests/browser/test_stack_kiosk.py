@@ -6,7 +6,6 @@ the demo board through its display URL, as a TV does.
 
 from __future__ import annotations
 
-import json
 import signal
 import tempfile
 import time
@@ -41,8 +40,10 @@ def stack():
 
 
 def stored_state(stack: Stack) -> dict:
-    client = redis.Redis.from_url(stack.redis_url)
-    return json.loads(client.hget("wb:board:demo", "data"))
+    """What the stack's Redis holds for the demo board (read the way the web process does)."""
+    from wallboard.live import store
+
+    return store.load("demo", client=redis.Redis.from_url(stack.redis_url)).data
 
 
 def open_kiosk(page, stack: Stack):
