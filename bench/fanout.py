@@ -55,13 +55,13 @@ RSS_TARGET_KB = 50.0
 # --- client processes ----------------------------------------------------------------------------
 
 
-def client_process(conn, url: str, headers: dict[str, str]) -> None:
-    """Serve the parent's commands: add k clients, measure for s seconds, quit."""
+def client_process(conn, url: str, headers: dict[str, str], retry: bool = False) -> None:
+    """Serve the parent's commands: add k clients, measure for s seconds, count snapshots, quit."""
     raise_open_files()
-    asyncio.run(_client_main(conn, url, headers))
+    asyncio.run(_client_main(conn, url, headers, retry))
 
 
-async def _client_main(conn, url: str, headers: dict[str, str]) -> None:
+async def _client_main(conn, url: str, headers: dict[str, str], retry: bool) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     clients: list[BoardClient] = []
@@ -69,10 +69,12 @@ async def _client_main(conn, url: str, headers: dict[str, str]) -> None:
     while True:
         command, arg = await loop.run_in_executor(None, conn.recv)
         if command == "add":
-            tasks += await _add(clients, arg, url, headers, stop)
+            tasks += await _add(clients, arg, url, headers, stop, retry)
             conn.send(("ready", sum(c.snapshots > 0 for c in clients), _extensions(clients)))
         elif command == "measure":
             conn.send(("measured", await _measure(clients, arg)))
+        elif command == "snapshots":
+            conn.send(("snapshots", [(c.snapshots, c.connected, c.gaps) for c in clients]))
         elif command == "quit":
             stop.set()
             await asyncio.wait(tasks, timeout=10)
@@ -80,12 +82,13 @@ async def _client_main(conn, url: str, headers: dict[str, str]) -> None:
             return
 
 
-async def _add(clients: list[BoardClient], count: int, url: str, headers: dict, stop: asyncio.Event) -> list:
+async def _add(clients: list[BoardClient], count: int, url: str, headers: dict, stop: asyncio.Event,
+               retry: bool) -> list:
     new = [BoardClient(url, headers) for _ in range(count)]
     clients.extend(new)
     tasks = []
     for i, client in enumerate(new):
-        tasks.append(asyncio.ensure_future(client.run(stop, retry=False)))
+        tasks.append(asyncio.ensure_future(client.run(stop, retry=retry)))
         if i % 25 == 24:
             await asyncio.sleep(0.05)  # a ramp, not a SYN flood
     deadline = time.monotonic() + 120
@@ -136,12 +139,12 @@ async def _measure(clients: list[BoardClient], seconds: float) -> dict:
 class Clients:
     """The client processes, driven over pipes."""
 
-    def __init__(self, url: str, headers: dict[str, str], procs: int):
+    def __init__(self, url: str, headers: dict[str, str], procs: int, retry: bool = False):
         ctx = multiprocessing.get_context("spawn")
         self.pipes, self.procs = [], []
         for _ in range(procs):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=client_process, args=(child, url, headers), daemon=True)
+            proc = ctx.Process(target=client_process, args=(child, url, headers, retry), daemon=True)
             proc.start()
             self.pipes.append(parent)
             self.procs.append(proc)
@@ -155,6 +158,10 @@ class Clients:
         share = [count // len(self.pipes) + (1 if i < count % len(self.pipes) else 0) for i in range(len(self.pipes))]
         answers = self.ask("add", share)
         return sum(a[1] for a in answers), answers[0][2]
+
+    def snapshots(self) -> list[tuple[int, bool, int]]:
+        """(snapshots received, connected, gaps) of every client."""
+        return [entry for answer in self.ask("snapshots", [None] * len(self.pipes)) for entry in answer[1]]
 
     def measure(self, seconds: float) -> list[dict]:
         return [a[1] for a in self.ask("measure", [seconds] * len(self.pipes))]
