@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import multiprocessing
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -241,6 +242,51 @@ def print_stage(r: dict) -> None:
           f"client CPU {r['client_cpu']:.1f} s over the window")
 
 
+def naive(stack, screens: int, seconds: float) -> None:
+    """The design we do not use: every screen polls 8x8 itself (agents + queues every 10 s).
+
+    Screens start at random points of the cycle, as TVs switched on at different times do.
+    Prints what the simulator saw: calls per refresh and how many were refused (503, one
+    request in flight per tenant).
+    """
+    import random
+
+    import requests
+
+    stop = threading.Event()
+    outcomes: list[tuple[int, int]] = []
+
+    def screen() -> None:
+        session = requests.Session()
+        session.auth = ("demo", "demo-token")
+        stop.wait(random.uniform(0, 10))
+        while not stop.is_set():
+            started = time.monotonic()
+            codes = [session.get(f"{stack.sim_url}/api/rtstats/stats/{kind}.json", timeout=10).status_code
+                     for kind in ("agents", "queues")]
+            outcomes.append(tuple(codes))
+            stop.wait(max(0.0, 10 - (time.monotonic() - started)))
+
+    stack.stop_process("beat")  # only the screens poll
+    sim(stack, "/_sim/reset-counters", {})
+    threads = [threading.Thread(target=screen, daemon=True) for _ in range(screens)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join(15)
+    state = sim(stack, "/_sim/state")
+    calls = state["requests"]["agents"] + state["requests"]["queues"]
+    refused = state["responses"].get("503", 0)
+    whole = sum(1 for codes in outcomes if codes == (200, 200))
+    print(f"\nnaive design, {screens} screens polling 8x8 themselves for {seconds:.0f} s: {calls} calls "
+          f"({calls / max(1, state['refresh_count']):.0f} per refresh), {refused} answered 503 "
+          f"({refused / max(1, calls) * 100:.0f} %); screen cycles with both answers: {whole} of {len(outcomes)} "
+          f"({whole / max(1, len(outcomes)) * 100:.0f} %); max in flight {max(state['max_in_flight'].values())}")
+    stack.start_beat()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000], help="stages, cumulative")
@@ -248,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procs", type=int, default=2, help="client processes")
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--queues", type=int, default=300)
+    parser.add_argument("--naive", type=int, default=0, metavar="N",
+                        help="instead: N screens polling 8x8 themselves for 60 s (the design we avoid)")
     args = parser.parse_args(argv)
     print(machine())
     raise_open_files()
@@ -256,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         wait_until(lambda: board_ready(stack), 90, what="first board state")
+        if args.naive:
+            naive(stack, args.naive, 60)
+            return 0
         url, headers = ws_target(stack, display_cookie(stack))
         time.sleep(3)
         baseline = rss_kb(stack.processes["web"].pid)

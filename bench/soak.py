@@ -14,7 +14,7 @@ screen plus the groups) and the board group's subscribers.
     .venv/bin/python bench/soak.py --cycles 2000 --clients 20
 
 Targets: from the middle sample to the end, RSS of web and worker within +10 %, Redis keys and
-pub/sub channels unchanged, no seq gap. Exit status 0 when met, 1 otherwise.
+pub/sub channels not growing, no seq gap. Exit status 0 when met, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -160,8 +160,9 @@ def report(samples: list[dict], wanted: int, elapsed: float) -> int:
     for key in ("web_kb", "worker_kb"):
         growth = (end[key] - middle[key]) / max(1, middle[key])
         ok &= verdict(f"{key} flat", growth <= GROWTH_LIMIT, f"{growth * 100:+.1f} % from middle to end")
+    # Not growing: a key with a TTL may expire (beat, which re-arms some, is stopped here).
     for key in ("keys", "channels", "group_subscribers"):
-        ok &= verdict(f"{key} flat", end[key] == middle[key], f"{middle[key]} -> {end[key]}")
+        ok &= verdict(f"{key} flat", end[key] <= middle[key], f"{middle[key]} -> {end[key]}")
     ok &= verdict("seq gaps", end["gaps"] == 0, str(end["gaps"]))
     return 0 if ok else 1
 
