@@ -36,6 +36,7 @@ from wallboard.boards.state import (  # noqa: E402
 )  # noqa: E402
 from wallboard.live import store  # noqa: E402
 from wallboard.live.diff import make_patch  # noqa: E402
+from wallboard.polling import collector  # noqa: E402
 from wallboard.simulator.model import ContactCenter  # noqa: E402
 from wallboard.simulator.render import render_stats  # noqa: E402
 from wallboard.vcc.parse import parse_agents, parse_queues  # noqa: E402
@@ -77,9 +78,10 @@ def cycle(agent_body: bytes, queue_body: bytes, configs, previous: dict, now: in
     snapshot = TenantSnapshot.from_records(parse_agents(agent_body), parse_queues(queue_body))
     states = compute_boards(configs, snapshot, {}, previous, now)
     patch_bytes = 0
+    memo: dict = {}
     for config in configs:
         old = previous.get(config.slug)
-        ops = make_patch(old, states[config.slug]) if old is not None else []
+        ops = make_patch(old, states[config.slug], memo) if old is not None else []
         patch_bytes += len(store.patch_text(config.slug, HEAD, ops))
         # As the poller stores it: only the fragments of entries that changed are serialised.
         SERIALISERS.setdefault(config.slug, store.StateSerialiser()).update(states[config.slug])
@@ -116,6 +118,8 @@ def run(args) -> None:
     sample_agents = parse_agents(bodies["json"][0][0])
     queue_ids = [q.queue_id for q in parse_queues(bodies["json"][0][1])]
     group_ids = sorted({a.group_id for a in sample_agents if a.group_id})
+    if not args.default_gc:
+        collector.tune()  # as every worker process does
     print(f"{args.agents} agents, {args.queues} queues, {args.boards} boards, {args.cycles} cycles; "
           f"agents body {len(bodies['json'][0][0]) / 1024:.0f} KiB JSON / {len(bodies['xml'][0][0]) / 1024:.0f} KiB XML")
     for layout in ("typical", "everything"):
@@ -143,6 +147,7 @@ def main() -> None:
     parser.add_argument("--queues", type=int, default=300)
     parser.add_argument("--boards", type=int, default=20)
     parser.add_argument("--cycles", type=int, default=30)
+    parser.add_argument("--default-gc", action="store_true", help="keep CPython's collector settings (workers tune them)")
     args = parser.parse_args()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())

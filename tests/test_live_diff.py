@@ -1,6 +1,7 @@
 """The JSON Patch differ: its patches, applied by an independent library, give the new state."""
 
 import copy
+import json
 
 import jsonpatch
 from hypothesis import given, settings
@@ -86,3 +87,44 @@ def test_it_stores_states_as_fragments_that_join_back_exactly():
     assert set(serialiser.removed) == {b"q:1", b"a:ann", b"a:dee"}
     assert orjson.loads(assemble(StateSerialiser().fragments({"board": {}, "queues": {}, "groups": {}, "agents": {}}))) == {
         "board": {}, "queues": {}, "groups": {}, "agents": {}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values, json_values)
+def test_it_gives_the_same_patch_when_scanning_objects_in_bulk(old, new):
+    from wallboard.live import diff
+
+    expected = make_patch(old, new)
+    saved = diff._BULK
+    diff._BULK = 0  # every object goes through the C-level identity scan when its keys match
+    try:
+        assert make_patch(old, new) == expected
+    finally:
+        diff._BULK = saved
+
+
+def test_it_finds_changed_values_among_many_keys_in_bulk():
+    entries = {str(i): {"id": str(i), "state": "busy"} for i in range(40)}
+    old = {"agents": entries}
+    new = {"agents": {**entries, "7": {"id": "7", "state": "available"}, "30": {"id": "30", "state": "busy"}}}
+    assert make_patch(old, new) == [{"op": "replace", "path": "/agents/7/state", "value": "available"}]
+    # Same keys in another order is not the bulk case, and still right.
+    reordered = {"agents": dict(reversed(list(new["agents"].items())))}
+    assert jsonpatch.apply_patch(copy.deepcopy(old), make_patch(old, reordered)) == reordered
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(json_values, json_values), min_size=1, max_size=4), st.lists(st.integers(0, 3), max_size=8))
+def test_it_gives_each_board_its_own_patch_when_boards_share_entries(pairs, picks):
+    # Boards built from one pool of entry objects, diffed with one memo as the poller does.
+    boards = []
+    for n in range(3):
+        chosen = [pairs[i % len(pairs)] for i in picks[n:] + [n]]
+        old = {"agents": {str(k): o for k, (o, _) in enumerate(chosen)}}
+        new = {"agents": {str(k): w for k, (_, w) in enumerate(chosen)}}
+        boards.append((old, new))
+    memo: dict = {}
+    for old, new in boards:
+        assert make_patch(old, new, memo) == make_patch(old, new)
+        # A JSON round trip, not deepcopy: the browser's copy shares no objects between entries.
+        assert jsonpatch.apply_patch(json.loads(json.dumps(old)), make_patch(old, new, memo)) == new

@@ -370,3 +370,69 @@ def test_it_keeps_integer_and_float_types_from_json():
     assert (queue.queue_size, type(queue.queue_size)) == (3, int)
     assert queue.sla_activity == 97.5
     assert repr(queue.extra) == "{'x': 2.0}"
+
+
+# --- JSON lists column by column: exactly what the record-by-record path gives -------------------
+
+# A column's values are mostly of one kind, as in real answers, with odd ones now and then.
+column_kinds = st.sampled_from([
+    st.integers(-3, 3) | st.just(2**40),
+    st.sampled_from(["", "  ", " ag1 ", "101", "Zara", "\tx\n"]),
+    st.none() | st.integers(0, 9) | st.sampled_from(["", " q1 "]),
+    st.none() | st.booleans() | st.floats(-2, 2, allow_nan=False) | st.lists(st.integers(), max_size=1) | st.text(max_size=2),
+])
+
+
+def one_by_one(items, table, cls, key):
+    out = []
+    for item in items:
+        if not item:
+            continue
+        record = P._fast_json(item, {}, table, cls, key) if isinstance(item, dict) else None
+        out.append(record or P._from_json(item, "record", table, cls, key))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    names=st.lists(st.sampled_from([*AGENT_NAMES[:12], "agent-id", "AGENT-ID", "unknown-x"]), min_size=1, max_size=6, unique=True),
+    count=st.integers(2, 5),
+    agents=st.booleans(),
+    data=st.data(),
+)
+def test_it_reads_json_lists_column_by_column_as_record_by_record(names, count, agents, data):
+    table, cls, key = (P.AGENT_TABLE, P.Agent, "agent_id") if agents else (P.QUEUE_TABLE, P.Queue, "queue_id")
+    if not agents:
+        names = [n.replace("agent-id", "queue-id").replace("AGENT-ID", "Queue-Id") for n in names]
+    kinds = [data.draw(column_kinds) for _ in names]
+    items = [{name: data.draw(kind) for name, kind in zip(names, kinds, strict=True)} for _ in range(count)]
+    columnar = P._columns_json(items, table, cls)
+    if columnar is not None:  # None: the record-by-record path decides (and explains)
+        assert columnar == outcome(one_by_one, items, table, cls, key)
+
+
+def test_it_reads_the_simulator_answers_column_by_column():
+    from wallboard.simulator.model import ContactCenter
+    from wallboard.simulator.render import render_stats
+
+    rendered = render_stats(*ContactCenter(seed=3, n_agents=60, n_queues=9).at(1_795_000_000))
+    agents = P._unwrap(P._json(rendered.body("agent", "json")), "agents", "agent", "agent-id")
+    queues = P._unwrap(P._json(rendered.body("queue", "json")), "queues", "queue", "queue-id")
+    assert P._columns_json(agents, P.AGENT_TABLE, P.Agent) == one_by_one(agents, P.AGENT_TABLE, P.Agent, "agent_id")
+    assert P._columns_json(queues, P.QUEUE_TABLE, P.Queue) == one_by_one(queues, P.QUEUE_TABLE, P.Queue, "queue_id")
+    assert len(P.parse_agents(rendered.body("agent", "json"))) == 60
+
+
+def test_it_leaves_mixed_layouts_to_the_record_by_record_path():
+    items = [{"agent-id": "a", "agent-status": 1}, {"agent-status": 2, "agent-id": "b"}]
+    assert P._columns_json(items, P.AGENT_TABLE, P.Agent) is None
+    assert [a.agent_id for a in P.parse_agents(json.dumps({"agent": items}).encode())] == ["a", "b"]
+
+
+@pytest.mark.parametrize("field", ["day-accepted-count", "x-unknown"])
+def test_it_reads_integers_beyond_64_bits_exactly_in_lists(field):
+    big = 123456789012345678901234
+    body = json.dumps({"agent": [{"agent-id": "a", field: big}, {"agent-id": "b", field: 1}]}).encode()
+    first = P.parse_agents(body)[0]
+    value = first.day_accepted_count if field == "day-accepted-count" else first.extra[field]
+    assert value == big and type(value) is int

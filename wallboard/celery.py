@@ -5,9 +5,18 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallboard.settings")
 
 app = Celery("wallboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _tune_collector(**kwargs) -> None:
+    # Each prefork child, once its imports are done (see wallboard.polling.collector).
+    from wallboard.polling.collector import tune
+
+    tune()

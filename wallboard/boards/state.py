@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 AGENT_STATES = {
@@ -59,7 +60,7 @@ class TenantSnapshot:
     agents_by_group: dict[str | None, list[Any]] = field(default_factory=dict)
     # Filled by prepare_agents(): entries are the same for every board, so built once.
     entries: dict[str, dict] | None = None
-    entries_by_group: dict[str | None, list[tuple[str, dict]]] = field(default_factory=dict)
+    entries_by_group: dict[str | None, dict[str, dict]] = field(default_factory=dict)
 
     @classmethod
     def from_records(cls, agents: Sequence[Any], queues: Iterable[Any]) -> TenantSnapshot:
@@ -71,10 +72,11 @@ class TenantSnapshot:
     def prepare_agents(self, previous: Mapping[str, dict], now: int) -> None:
         """Build every agent's entry once; `previous` holds last cycle's entries (any board's)."""
         self.entries = agent_entries(self.agents, previous, now)
-        by_group: dict[str | None, list[tuple[str, dict]]] = {}
-        for agent in self.agents:
-            by_group.setdefault(agent.group_id, []).append((agent.agent_id, self.entries[agent.agent_id]))
-        self.entries_by_group = by_group
+        entries = self.entries
+        self.entries_by_group = {
+            group: {agent.agent_id: entries[agent.agent_id] for agent in agents}
+            for group, agents in self.agents_by_group.items()
+        }
 
 
 EMPTY = TenantSnapshot([], {}, {})
@@ -124,6 +126,20 @@ class BoardConfig:
     def schedule_ids(self) -> set[str]:
         return {q.schedule_id for q in self.queues if q.schedule_id}
 
+    @cached_property
+    def _thresholds_by_target(self) -> dict[str, dict[str, ThresholdConf]]:
+        return {}
+
+    def thresholds_for(self, target_id: str) -> dict[str, ThresholdConf]:
+        """Metric to threshold for one queue or group: a specific one beats the board-wide one.
+
+        Asked for every tile every cycle, so worked out once per target.
+        """
+        chosen = self._thresholds_by_target.get(target_id)
+        if chosen is None:
+            chosen = self._thresholds_by_target[target_id] = _thresholds_for(self.thresholds, target_id)
+        return chosen
+
 
 def board_section(config: BoardConfig) -> dict:
     """The `board` part of the state: layout options the page needs."""
@@ -154,20 +170,20 @@ def threshold_state(value: Any, threshold: ThresholdConf | None) -> str:
     return "warn" if value >= threshold.warn else "ok"
 
 
-def _thresholds_for(config: BoardConfig, target_id: str) -> dict[str, ThresholdConf]:
+def _thresholds_for(thresholds: Iterable[ThresholdConf], target_id: str) -> dict[str, ThresholdConf]:
     """A specific threshold for the queue or group beats the board-wide one."""
     chosen: dict[str, ThresholdConf] = {}
-    for threshold in config.thresholds:
+    for threshold in thresholds:
         if threshold.queue_id == "":
             chosen.setdefault(threshold.metric, threshold)
-    for threshold in config.thresholds:
+    for threshold in thresholds:
         if threshold.queue_id == target_id:
             chosen[threshold.metric] = threshold
     return chosen
 
 
 def _states(config: BoardConfig, target_id: str, metrics: dict, schedule: dict | None) -> dict[str, str]:
-    thresholds = _thresholds_for(config, target_id)
+    thresholds = config.thresholds_for(target_id)
     muted = config.mute_when_closed and schedule is not None and schedule.get("state") == "closed"
     return {
         metric: "ok" if muted else threshold_state(metrics.get(metric), threshold)
@@ -330,8 +346,10 @@ def _agent_entries(config: BoardConfig, snapshot: TenantSnapshot, previous: Mapp
         snapshot.prepare_agents(previous, now)
     if not config.agent_groups:
         return dict(snapshot.entries)
-    by_group = snapshot.entries_by_group
-    return {agent_id: entry for group in config.agent_groups for agent_id, entry in by_group.get(group, ())}
+    chosen: dict[str, dict] = {}
+    for group in config.agent_groups:
+        chosen.update(snapshot.entries_by_group.get(group, {}))
+    return chosen
 
 
 def compute_board_state(

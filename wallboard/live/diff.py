@@ -9,6 +9,8 @@ the `jsonpatch` package.
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 
@@ -20,6 +22,12 @@ def escape(token: str) -> str:
 
 
 _MISSING = object()
+# From this many keys on, an object whose keys did not change is scanned for changed values in
+# C (identity of each value pair) rather than key by key: a board's agents are hundreds of
+# entries of which a few are new objects each cycle.
+_BULK = 16
+# Entries (a queue, a group, an agent) sit at /<section>/<id>: the level boards share.
+_ENTRY_DEPTH = 2
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -27,24 +35,47 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _diff(old: Any, new: Any, path: str, ops: list[dict]) -> None:
+def _diff(old: Any, new: Any, path: str, ops: list[dict], memo: dict | None, depth: int = 0) -> None:
     if type(old) is dict and type(new) is dict:
-        for key, old_value in old.items():
-            new_value = new.get(key, _MISSING)
-            if new_value is _MISSING:
-                ops.append({"op": "remove", "path": path + "/" + escape(key)})
-            elif old_value is not new_value and not _same(old_value, new_value):
-                _diff(old_value, new_value, path + "/" + escape(key), ops)
-        for key, new_value in new.items():
-            if key not in old:
-                ops.append({"op": "add", "path": path + "/" + escape(key), "value": new_value})
+        shared = memo is not None and depth == _ENTRY_DEPTH
+        if shared:
+            # Boards of one tenant share entries (an agent's is the same object on every board
+            # that shows it): the same pair at the same path gives the same operations.
+            key = (path, id(old), id(new))
+            done = memo.get(key)
+            if done is not None:
+                ops += done[2]
+                return
+            start = len(ops)
+        if len(old) >= _BULK and len(old) == len(new) and list(old) == list(new):
+            for key_ in compress(old, map(is_not, old.values(), new.values())):
+                old_value, new_value = old[key_], new[key_]
+                if not _same(old_value, new_value):
+                    _diff(old_value, new_value, path + "/" + escape(key_), ops, memo, depth + 1)
+        else:
+            for key_, old_value in old.items():
+                new_value = new.get(key_, _MISSING)
+                if new_value is _MISSING:
+                    ops.append({"op": "remove", "path": path + "/" + escape(key_)})
+                elif old_value is not new_value and not _same(old_value, new_value):
+                    _diff(old_value, new_value, path + "/" + escape(key_), ops, memo, depth + 1)
+            for key_, new_value in new.items():
+                if key_ not in old:
+                    ops.append({"op": "add", "path": path + "/" + escape(key_), "value": new_value})
+        if shared:
+            # The pair is kept with its operations so that neither id can be reused meanwhile.
+            memo[key] = (old, new, ops[start:])
         return
     if not _same(old, new):
         ops.append({"op": "replace", "path": path, "value": new})
 
 
-def make_patch(old: Any, new: Any) -> list[dict]:
-    """Return the operations that turn `old` into `new`."""
+def make_patch(old: Any, new: Any, memo: dict | None = None) -> list[dict]:
+    """Return the operations that turn `old` into `new`.
+
+    Pass the same `memo` (a dict) for every board of one cycle to diff shared entries once;
+    drop it after the cycle.
+    """
     ops: list[dict] = []
-    _diff(old, new, "", ops)
+    _diff(old, new, "", ops, memo)
     return ops

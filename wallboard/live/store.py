@@ -15,6 +15,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import is_not
 
 import orjson
 
@@ -42,6 +44,14 @@ def loads(text: str | bytes):
     return orjson.loads(text)
 
 
+_NONE = object()
+
+
+def _fragment(prefix: bytes, entry_id: str, entry: object) -> tuple[bytes, bytes]:
+    """An entry's field name and its `"id":{...}` JSON fragment."""
+    return prefix + entry_id.encode(), orjson.dumps(entry_id) + b":" + orjson.dumps(entry)
+
+
 class StateSerialiser:
     """Turns one board's states into stored fragments, re-serialising only what changed.
 
@@ -55,14 +65,17 @@ class StateSerialiser:
         self.changed: dict[bytes, bytes] = {}
         self.removed: list[bytes] = []
         self._scalars: dict[bytes, bytes] = {}
-        self._sections: dict[str, dict[str, tuple[object, bytes, bytes]]] = {}
+        # Per section: the entries last serialised (by id), and each one's field name and fragment.
+        self._entries: dict[str, dict[str, object]] = {}
+        self._fragments: dict[str, dict[str, tuple[bytes, bytes]]] = {}
 
     def update(self, state: dict) -> None:
         """Serialise what changed since the last call."""
         changed: dict[bytes, bytes] = {}
         removed: list[bytes] = []
         scalars: dict[bytes, bytes] = {}
-        sections: dict[str, dict[str, tuple[object, bytes, bytes]]] = {}
+        entries: dict[str, dict[str, object]] = {}
+        fragments: dict[str, dict[str, tuple[bytes, bytes]]] = {}
         for key, value in state.items():
             prefix = SECTIONS.get(key)
             if prefix is None or type(value) is not dict:
@@ -71,30 +84,39 @@ class StateSerialiser:
                 if self._scalars.get(name) != fragment:
                     changed[name] = fragment
                 continue
-            old = self._sections.get(key, {})
-            new = sections[key] = {}
-            added = 0
-            for entry_id, entry in value.items():
-                cached = old.get(entry_id)
-                if cached is None or cached[0] is not entry:
-                    if cached is None:
-                        added += 1
-                    cached = (entry, prefix + entry_id.encode(), orjson.dumps(entry_id) + b":" + orjson.dumps(entry))
-                    changed[cached[1]] = cached[2]
-                new[entry_id] = cached
-            # len(new) = len(old) - removed + added: look for removed entries only when there are some.
-            if len(old) + added != len(new):
-                removed += [cached[1] for entry_id, cached in old.items() if entry_id not in new]
+            entries[key] = dict(value)  # a copy: the caller's dict may be reused
+            fragments[key] = self._section(prefix, self._entries.get(key, {}), value,
+                                           self._fragments.get(key, {}), changed, removed)
         removed += [name for name in self._scalars if name not in scalars]
-        removed += [c[1] for key, old in self._sections.items() if key not in sections for c in old.values()]
-        self._scalars, self._sections = scalars, sections
+        removed += [name for key, old in self._fragments.items() if key not in fragments for name, _ in old.values()]
+        self._scalars, self._entries, self._fragments = scalars, entries, fragments
         self.changed, self.removed = changed, removed
+
+    @staticmethod
+    def _section(prefix: bytes, old: dict, new: dict, old_fragments: dict, changed: dict, removed: list) -> dict:
+        """One section's fragments, given last cycle's entries and fragments."""
+        if len(old) == len(new) and list(old) == list(new):
+            # The same ids in the same order (the usual cycle): find the few new objects in C.
+            fragments = old_fragments.copy()
+            for entry_id in compress(new, map(is_not, old.values(), new.values())):
+                name, fragment = fragments[entry_id] = _fragment(prefix, entry_id, new[entry_id])
+                changed[name] = fragment
+            return fragments
+        fragments = {}
+        for entry_id, entry in new.items():
+            if old.get(entry_id, _NONE) is entry:
+                fragments[entry_id] = old_fragments[entry_id]
+            else:
+                name, fragment = fragments[entry_id] = _fragment(prefix, entry_id, entry)
+                changed[name] = fragment
+        removed += [old_fragments[entry_id][0] for entry_id in old if entry_id not in new]
+        return fragments
 
     def fields(self) -> dict[bytes, bytes]:
         """Every fragment of the latest state."""
         out = dict(self._scalars)
-        for entries in self._sections.values():
-            out.update((cached[1], cached[2]) for cached in entries.values())
+        for fragments in self._fragments.values():
+            out.update(fragments.values())
         return out
 
     def fragments(self, state: dict) -> dict[bytes, bytes]:

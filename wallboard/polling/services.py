@@ -502,10 +502,11 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     if snapshot is not None:
         states = compute_boards(configs, snapshot, schedules, {s: p[1] if p else None for s, p in previous.items()}, now)
         as_of = fetched_at.astimezone(UTC).isoformat()
+    memo: dict = {}  # shared entries are diffed once for all of this tenant's boards
     for config in configs:
         stored, data = previous[config.slug] or (None, None)
         if snapshot is not None:
-            publish_board(config.slug, stored, data, states[config.slug], as_of, status)
+            publish_board(config.slug, stored, data, states[config.slug], as_of, status, memo)
         elif stored is not None:
             publish_board(config.slug, stored, data, data, stored.as_of, status)
         else:
@@ -548,12 +549,14 @@ def publish_board(
     data: dict,
     as_of: str | None,
     status: dict,
+    memo: dict | None = None,
 ) -> list[str]:
     """Store a board's new state and send what changed to its group; return the texts sent.
 
     `stored`/`previous` are what Redis holds (from load_previous). On a failed cycle `data` is
     the previous state: the patch is empty and `as_of` keeps saying how old the data is.
-    Without a stored state a new epoch begins.
+    Without a stored state a new epoch begins. `memo` is make_patch's, shared by one cycle's
+    boards.
     """
     status_json = store.dumps(status)
     serialiser = _serialisers.setdefault(slug, store.StateSerialiser())
@@ -571,7 +574,7 @@ def publish_board(
         if _status_changed(stored.status, status):
             head.seq += 1
             texts.append(store.status_text(slug, head))
-        ops = make_patch(old, data)
+        ops = make_patch(old, data, memo)
         head.seq += 1
         texts.append(store.patch_text(slug, head, ops))
         if not ops:
