@@ -121,3 +121,40 @@ def test_it_forgets_the_cached_snapshot_when_redis_lost_the_board(stored_board):
     assert consumers.snapshot_text("lobby") is not None
     store.delete("lobby")
     assert consumers.snapshot_text("lobby") is None
+
+
+async def _group_members_receive(layer, members: int, message: dict) -> list[dict]:
+    channels = [await layer.new_channel() for _ in range(members)]
+    for channel in channels:
+        await layer.group_add("board.scale-test", channel)
+    try:
+        await layer.group_send("board.scale-test", message)
+        return await asyncio.wait_for(asyncio.gather(*(layer.receive(c) for c in channels)), 5)
+    finally:
+        for channel in channels:
+            await layer.group_discard("board.scale-test", channel)
+
+
+@pytest.mark.asyncio
+async def test_it_decodes_a_group_message_once_for_every_screen_of_the_process(settings):
+    from channels.layers import get_channel_layer
+
+    from wallboard.live.layer import SharedPubSubChannelLayer
+
+    layer = get_channel_layer()
+    assert isinstance(layer, SharedPubSubChannelLayer)
+    decoded = []
+    original = layer._serializer.deserialize
+    layer._serializer.deserialize = lambda raw: decoded.append(raw) or original(raw)
+    try:
+        text = "x" * 60_000
+        received = await _group_members_receive(layer, 20, {"type": "board.message", "text": text})
+    finally:
+        layer._serializer.deserialize = original
+        await layer.flush()
+    assert len(decoded) == 1
+    assert all(r == {"type": "board.message", "text": text} for r in received)
+    assert len({id(r["text"]) for r in received}) == 1, "one text shared by every screen"
+    assert len({id(r) for r in received}) == 20, "each consumer has its own dict"
+    received[0]["type"] = "changed"
+    assert received[1]["type"] == "board.message"

@@ -8,6 +8,10 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallboard.settings")
 
+from wallboard.core import allocator  # noqa: E402
+
+allocator.tune()  # before the first snapshot burst (see the module)
+
 # Django must be set up before anything imports models (the consumers do).
 django_asgi_app = get_asgi_application()
 

@@ -16,7 +16,9 @@ app.autodiscover_tasks()
 
 @worker_process_init.connect
 def _tune_collector(**kwargs) -> None:
-    # Each prefork child, once its imports are done (see wallboard.polling.collector).
-    from wallboard.polling.collector import tune
+    # Each prefork child, once its imports are done: it parses megabyte answers every cycle.
+    from wallboard.core import allocator
+    from wallboard.polling import collector
 
-    tune()
+    allocator.tune()
+    collector.tune()

@@ -149,7 +149,7 @@ def redis_settings(url: str) -> dict:
             "default": {
                 # Pub/sub: one publish per board reaches every web process once, whatever the
                 # number of screens; a missed message shows as a seq gap and the client resyncs.
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "BACKEND": "wallboard.live.layer.SharedPubSubChannelLayer",
                 "CONFIG": {"hosts": [url]},
             }
         },
