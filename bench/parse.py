@@ -183,6 +183,7 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--queues", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=60)
+    parser.add_argument("--default-gc", action="store_true", help="keep CPython's collector settings (workers tune them)")
     args = parser.parse_args()
 
     routes = bodies(args.agents, args.queues)
@@ -190,6 +191,10 @@ def main() -> int:
     server = multiprocessing.Process(target=serve, args=(routes, ready), daemon=True)
     server.start()
     port = ready.get(timeout=10)
+    if not args.default_gc:
+        from wallboard.polling import collector
+
+        collector.tune()  # as every worker process does (wallboard/celery.py)
     print(f"{machine()}; {time.strftime('%Y-%m-%d')}")
     print(f"{args.agents} agents, {args.queues} queues, {args.repeat} repetitions; bodies:", end="")
     print("".join(f" {path.rsplit('/', 1)[1]} {len(body) / 1e6:.2f} MB" for path, body in routes.items()))

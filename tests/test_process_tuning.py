@@ -47,3 +47,14 @@ def test_it_tunes_each_worker_process_when_it_starts(saved_gc):
     gc.set_threshold(700, 10, 10)
     worker_process_init.send(sender=None)
     assert gc.get_threshold()[0] == collector.FIRST_THRESHOLD
+
+
+def test_it_empties_the_debug_query_log_before_each_task(settings):
+    from celery.signals import task_prerun
+    from django.db import connection
+
+    import wallboard.celery  # noqa: F401  (connects the handler)
+
+    connection.queries_log.append({"sql": "SELECT 1", "time": "0.001"})
+    task_prerun.send(sender=None, task_id="t", task=None, args=(), kwargs={})
+    assert len(connection.queries_log) == 0

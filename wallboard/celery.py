@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallboard.settings")
 
@@ -16,9 +16,16 @@ app.autodiscover_tasks()
 
 @worker_process_init.connect
 def _tune_collector(**kwargs) -> None:
-    # Each prefork child, once its imports are done: it parses megabyte answers every cycle.
-    from wallboard.core import allocator
+    # Each prefork child, once its imports are done (see wallboard.polling.collector).
     from wallboard.polling import collector
 
-    allocator.tune()
     collector.tune()
+
+
+@task_prerun.connect
+def _reset_query_log(**kwargs) -> None:
+    # Under DEBUG Django logs every query and empties the log at each request; a worker serves
+    # no requests, so without this its log fills up to 9,000 queries per process and thread.
+    from django.db import reset_queries
+
+    reset_queries()

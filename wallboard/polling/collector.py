@@ -3,8 +3,8 @@
 A poll cycle of a large tenant allocates tens of thousands of short-lived containers (the
 parsed answers, one record per agent, the board states). With CPython's default first
 threshold of 700 the collector runs about fifteen times per cycle, and every few cycles a full
-collection walks every board state held from the last cycle: about a fifth of the cycle's CPU
-(bench/cycle.py, docs/performance.md). Nearly none of it is cyclic garbage, so collect young
+collection walks every board state held from the last cycle: a sixth of the median cycle's
+CPU and half of its 95th percentile (bench/cycle.py, docs/performance.md). Nearly none of it is cyclic garbage, so collect young
 objects less often and move what exists at start-up (Django, Celery, the code) out of the
 collector's sight for good.
 """
