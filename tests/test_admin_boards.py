@@ -198,3 +198,28 @@ def test_it_rejects_a_duplicate_threshold(admin_client, catalogue, tenant):
     row = {"metric": "queue_size", "queue_id": "115", "direction": "above", "warn": "3", "alert": "6"}
     response = admin_client.post("/admin/boards/board/add/", board_post(tenant, {"thresholds": [row, dict(row)]}))
     assert "There is already a threshold for queue_size on queue “115”." in errors_of(response)
+
+
+def test_it_saves_the_queues_an_agent_group_answers(admin_client, catalogue, tenant):
+    from wallboard.boards.selectors import board_configs_for_tenant
+
+    rows = {"queues": [{"queue_id": "115"}], "agent_groups": [{"group_id": "101", "queue_ids": ["115", "116"]}]}
+    response = admin_client.post("/admin/boards/board/add/", board_post(tenant, rows))
+    assert response.status_code == 302, errors_of(response)
+    assert Board.objects.get().agent_groups.get().queue_ids == ["115", "116"]
+    assert board_configs_for_tenant(tenant)[0].agent_group_queues == {"101": ("115", "116")}
+
+
+def test_it_takes_an_agent_group_without_queues_or_typed_ones(admin_client, tenant):
+    rows = {"agent_groups": [{"group_id": "101", "queue_ids": ""}, {"group_id": "102", "queue_ids": "115, 116,115"}]}
+    response = admin_client.post("/admin/boards/board/add/", board_post(tenant, rows))
+    assert response.status_code == 302, errors_of(response)
+    groups = dict(Board.objects.get().agent_groups.values_list("group_id", "queue_ids"))
+    assert groups == {"101": [], "102": ["115", "116"]}
+
+
+def test_it_rejects_an_agent_group_queue_of_another_tenant(admin_client, catalogue, tenant):
+    rows = {"agent_groups": [{"group_id": "101", "queue_ids": ["999"]}]}
+    response = admin_client.post("/admin/boards/board/add/", board_post(tenant, rows))
+    assert response.status_code == 200
+    assert "999" in errors_of(response) and not Board.objects.exists()

@@ -92,6 +92,13 @@ def test_it_filters_agents_by_group():
     assert "status" not in state["agents"]["ann"]
 
 
+def test_it_tells_the_page_which_queues_each_agent_group_answers():
+    cfg = config(agent_groups={"101": "Tier 1", "102": "Tier 2"}, agent_group_queues={"101": ("115", "116")})
+    state = compute(cfg, [agent("ann"), agent("bob", group="102")], {}, {}, None, NOW)
+    assert state["board"]["agent_group_queues"] == {"101": ["115", "116"]}
+    assert compute(config(), [], {}, {}, None, NOW)["board"]["agent_group_queues"] == {}
+
+
 def test_it_keeps_status_since_steady_between_cycles():
     first = compute(config(), [agent("ann", status=2, since=30)], {}, {}, None, NOW)
     assert first["agents"]["ann"]["status_since"] == NOW - 30

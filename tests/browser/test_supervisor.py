@@ -103,3 +103,27 @@ def test_it_offers_sound_after_a_click(harness, page):
     expect(button).to_have_text("Sound on")
     button.click()
     expect(button).to_have_attribute("aria-pressed", "false")
+
+
+def test_it_filters_agents_by_the_queues_their_group_answers(harness, page):
+    state = make_board_state(queues=3, agents=18)
+    for agent in state["agents"].values():
+        agent.pop("queue_ids", None)
+    groups = sorted({a["group_id"] for a in state["agents"].values()})
+    state["board"]["agent_group_queues"] = {groups[0]: ["115"], groups[1]: ["116", "117"]}
+    open_supervisor(harness, page, state)
+    expect(page.locator('label:has([data-filter="queue"])')).to_be_visible()
+
+    page.select_option('[data-filter="queue"]', "116")
+    ids = visible_ids(page)
+    assert ids and all(state["agents"][i]["group_id"] == groups[1] for i in ids)
+    assert len(ids) == sum(a["group_id"] == groups[1] for a in state["agents"].values())
+
+
+def test_it_hides_the_queue_filter_when_no_group_says_its_queues(harness, page):
+    state = make_board_state(queues=3, agents=6)
+    for agent in state["agents"].values():
+        agent.pop("queue_ids", None)
+    state["board"].pop("agent_group_queues", None)
+    open_supervisor(harness, page, state)
+    expect(page.locator('label:has([data-filter="queue"])')).to_be_hidden()

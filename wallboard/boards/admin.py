@@ -184,7 +184,8 @@ def catalogue_for(tenant: Tenant | None, board: Board | None) -> forms.Catalogue
 def _saved_queue_ids(board: Board) -> set[str]:
     ids = set(board.queues.values_list("queue_id", flat=True))
     ids |= set(board.thresholds.exclude(queue_id="").values_list("queue_id", flat=True))
-    for queue_ids in board.queue_groups.values_list("queue_ids", flat=True):
+    for queue_ids in [*board.queue_groups.values_list("queue_ids", flat=True),
+                      *board.agent_groups.values_list("queue_ids", flat=True)]:
         ids |= {q for q in queue_ids or [] if isinstance(q, str)}
     return ids
 

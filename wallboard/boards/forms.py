@@ -193,7 +193,7 @@ class QueueIdsText(forms.CharField):
         return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
     def validate(self, value) -> None:
-        if not value:
+        if not value and self.required:
             raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
@@ -217,7 +217,7 @@ class QueueGroupForm(CatalogueFormMixin, forms.ModelForm):
 class BoardAgentGroupForm(CatalogueFormMixin, forms.ModelForm):
     class Meta:
         model = BoardAgentGroup
-        fields = ["group_id", "name"]
+        fields = ["group_id", "name", "queue_ids"]
 
     def use_catalogue(self, catalogue: Catalogue) -> None:
         self.fields["group_id"] = id_field(
@@ -225,6 +225,15 @@ class BoardAgentGroupForm(CatalogueFormMixin, forms.ModelForm):
             required=True, blank="Choose an agent group",
         )
         self.fields["group_id"].label = "Agent group"
+        queues = QueueIdsField(catalogue, required=False) if catalogue.queues else QueueIdsText(required=False)
+        queues.label = "Queues it answers"
+        queues.help_text = BoardAgentGroup._meta.get_field("queue_ids").help_text + (
+            "" if catalogue.queues else " " + queues.help_text
+        )
+        self.fields["queue_ids"] = queues
+
+    def clean_queue_ids(self) -> list[str]:
+        return list(dict.fromkeys(self.cleaned_data.get("queue_ids") or []))
 
     def clean(self):
         cleaned = super().clean()

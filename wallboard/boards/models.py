@@ -225,6 +225,11 @@ class BoardAgentGroup(models.Model):
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="agent_groups")
     group_id = models.CharField(max_length=64)
     name = models.CharField(max_length=100, blank=True)
+    # 8x8's statistics do not say which queues an agent answers; the group is how it is set up.
+    queue_ids = models.JSONField(
+        default=list, blank=True,
+        help_text="The queues this group's agents answer (optional): supervisors can then filter agents by queue.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["board", "group_id"], name="unique_agent_group_per_board")]

@@ -28,6 +28,7 @@ def board_config(board: Board) -> BoardConfig:
         queues=tuple(QueueConf(q.queue_id, q.label, q.schedule_id) for q in board.queues.all()),
         groups=tuple(GroupConf(group_key(g.pk), g.name, tuple(g.queue_ids or ())) for g in board.queue_groups.all()),
         agent_groups={g.group_id: (g.name or f"Group {g.group_id}") for g in board.agent_groups.all()},
+        agent_group_queues={g.group_id: tuple(g.queue_ids) for g in board.agent_groups.all() if g.queue_ids},
         thresholds=tuple(
             ThresholdConf(t.metric, t.queue_id, t.direction, t.warn, t.alert) for t in board.thresholds.all()
         ),

@@ -121,6 +121,7 @@ class BoardConfig:
     queues: tuple[QueueConf, ...] = ()
     groups: tuple[GroupConf, ...] = ()
     agent_groups: Mapping[str, str] = field(default_factory=dict)  # id -> name; empty: all agents
+    agent_group_queues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id -> queues it answers
     thresholds: tuple[ThresholdConf, ...] = ()
 
     def schedule_ids(self) -> set[str]:
@@ -154,6 +155,7 @@ def board_section(config: BoardConfig) -> dict:
         "page_seconds": config.page_seconds,
         "cycle_seconds": config.cycle_seconds,
         "agent_groups": dict(config.agent_groups),
+        "agent_group_queues": {group: list(queues) for group, queues in config.agent_group_queues.items()},
     }
 
 

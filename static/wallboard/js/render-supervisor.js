@@ -110,6 +110,14 @@ class AgentRow {
 // The board of the state being shown: group names come from it (docs/protocol.md).
 let currentBoard = {};
 
+/** The queue ids an agent answers: its own `queue_ids` if any, else its group's (board.agent_group_queues). */
+export function agentQueues(agent, board) {
+  if (Array.isArray(agent.queue_ids)) return agent.queue_ids.map(String);
+  const byGroup = (board && board.agent_group_queues) || {};
+  const ids = agent.group_id === undefined || agent.group_id === null ? null : byGroup[String(agent.group_id)];
+  return Array.isArray(ids) ? ids.map(String) : null;
+}
+
 const SORTERS = {
   name: (a) => String(a.name || "").toLowerCase(),
   state: (a) => agentStateInfo(a.state).order,
@@ -294,8 +302,8 @@ export class SupervisorView {
     for (const a of Object.values(agents)) if (a.group_id !== undefined && a.group_id !== null) groups.set(String(a.group_id), groupName(a, currentBoard));
     const entries = [...groups.entries()].sort((a, b) => (a[1].toLowerCase() < b[1].toLowerCase() ? -1 : 1));
     this._syncOptions(this.filters.group, entries, "group");
-    // The queue filter needs agents that say which queues they serve (optional `queue_ids`).
-    const hasQueues = Object.values(agents).some((a) => Array.isArray(a.queue_ids));
+    // The queue filter needs to know which queues agents answer: from their group (set in admin).
+    const hasQueues = Object.values(agents).some((a) => agentQueues(a, currentBoard) !== null);
     const queues = hasQueues && this.state ? Object.values(this.state.queues || {}).sort(byPosition).map((q) => [String(q.id), q.name || String(q.id)]) : [];
     this._syncOptions(this.filters.queue, queues, "queue");
   }
@@ -308,7 +316,7 @@ export class SupervisorView {
     const f = this.filters;
     if (f.group && f.group.value && String(agent.group_id) !== f.group.value) return false;
     if (f.state && f.state.value && agent.state !== f.state.value) return false;
-    if (f.queue && f.queue.value && !(Array.isArray(agent.queue_ids) && agent.queue_ids.map(String).includes(f.queue.value))) return false;
+    if (f.queue && f.queue.value && !(agentQueues(agent, currentBoard) || []).includes(f.queue.value)) return false;
     if (f.text && f.text.value.trim()) {
       const needle = f.text.value.trim().toLowerCase();
       if (!String(agent.name || "").toLowerCase().includes(needle) && !String(agent.id).toLowerCase().includes(needle)) return false;
