@@ -436,3 +436,18 @@ def test_it_reads_integers_beyond_64_bits_exactly_in_lists(field):
     first = P.parse_agents(body)[0]
     value = first.day_accepted_count if field == "day-accepted-count" else first.extra[field]
     assert value == big and type(value) is int
+
+
+@pytest.mark.parametrize(
+    ("odd", "expected"),
+    [
+        ({"agent-id": ""}, MalformedError),  # a record without its id among good ones
+        ({"agent-id": ["x"]}, MalformedError),  # an id that is not a plain value
+        ({"day-accepted-count": "lots"}, MalformedError),  # a count that is not a number
+    ],
+)
+def test_it_refuses_a_bad_record_in_a_long_list_as_record_by_record(odd, expected):
+    items = [{"agent-id": f"a{i}", "day-accepted-count": i} for i in range(50)]
+    items[17] = {**items[17], **odd}
+    body = json.dumps({"agent": items}).encode()
+    assert outcome(P.parse_agents, body) is expected

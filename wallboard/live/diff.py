@@ -41,30 +41,30 @@ def _diff(old: Any, new: Any, path: str, ops: list[dict], memo: dict | None, dep
         if shared:
             # Boards of one tenant share entries (an agent's is the same object on every board
             # that shows it): the same pair at the same path gives the same operations.
-            key = (path, id(old), id(new))
-            done = memo.get(key)
+            memo_key = (path, id(old), id(new))
+            done = memo.get(memo_key)
             if done is not None:
                 ops += done[2]
                 return
             start = len(ops)
         if len(old) >= _BULK and len(old) == len(new) and list(old) == list(new):
-            for key_ in compress(old, map(is_not, old.values(), new.values())):
-                old_value, new_value = old[key_], new[key_]
+            for key in compress(old, map(is_not, old.values(), new.values())):
+                old_value, new_value = old[key], new[key]
                 if not _same(old_value, new_value):
-                    _diff(old_value, new_value, path + "/" + escape(key_), ops, memo, depth + 1)
+                    _diff(old_value, new_value, path + "/" + escape(key), ops, memo, depth + 1)
         else:
-            for key_, old_value in old.items():
-                new_value = new.get(key_, _MISSING)
+            for key, old_value in old.items():
+                new_value = new.get(key, _MISSING)
                 if new_value is _MISSING:
-                    ops.append({"op": "remove", "path": path + "/" + escape(key_)})
+                    ops.append({"op": "remove", "path": path + "/" + escape(key)})
                 elif old_value is not new_value and not _same(old_value, new_value):
-                    _diff(old_value, new_value, path + "/" + escape(key_), ops, memo, depth + 1)
-            for key_, new_value in new.items():
-                if key_ not in old:
-                    ops.append({"op": "add", "path": path + "/" + escape(key_), "value": new_value})
+                    _diff(old_value, new_value, path + "/" + escape(key), ops, memo, depth + 1)
+            for key, new_value in new.items():
+                if key not in old:
+                    ops.append({"op": "add", "path": path + "/" + escape(key), "value": new_value})
         if shared:
             # The pair is kept with its operations so that neither id can be reused meanwhile.
-            memo[key] = (old, new, ops[start:])
+            memo[memo_key] = (old, new, ops[start:])
         return
     if not _same(old, new):
         ops.append({"op": "replace", "path": path, "value": new})

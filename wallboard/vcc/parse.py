@@ -668,6 +668,7 @@ _TAGS = attrgetter("tag")
 _TEXTS = attrgetter("text")
 _INT_ONLY = {int}
 _STR_ONLY = {str}
+_TEXT_TYPES = {str, int, type(None)}  # what a text field may hold in JSON (ids may be numbers)
 _ORDER = {Agent: AGENT_FIELDS, Queue: QUEUE_FIELDS}
 
 
@@ -750,22 +751,16 @@ def _fast_json(
     if not set(map(type, ints)) <= _INT_ONLY:
         return None
     values = plan.strs(raw)
-    if set(map(type, values)) <= _STR_ONLY:  # the usual record: every text field a string
-        return _finish(plan, [*[v.strip() or None for v in values], *ints, None], cls, raw, False)
-    strs = []
-    for value in values:
-        if type(value) is str:
-            strs.append(value.strip() or None)
-        elif value is None:
-            strs.append(None)
-        elif type(value) is int:
-            strs.append(str(value))
-        else:
-            return None
+    kinds = set(map(type, values))
+    if kinds <= _STR_ONLY:  # the usual record: every text field a string
+        strs = [value.strip() or None for value in values]
+    elif kinds <= _TEXT_TYPES:
+        strs = [_text_value(value) for value in values]
+    else:
+        return None
     return _finish(plan, [*strs, *ints, None], cls, raw, False)
 
 
-_TEXT_TYPES = {str, int, type(None)}
 _PLAIN_TYPES = {str, int, bool, type(None)}
 
 
