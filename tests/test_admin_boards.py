@@ -223,3 +223,31 @@ def test_it_rejects_an_agent_group_queue_of_another_tenant(admin_client, catalog
     response = admin_client.post("/admin/boards/board/add/", board_post(tenant, rows))
     assert response.status_code == 200
     assert "999" in errors_of(response) and not Board.objects.exists()
+
+
+def test_it_marks_a_saved_schedule_that_8x8_no_longer_lists(admin_client, catalogue, tenant):
+    board = Board.objects.create(slug="support", title="Support", tenant=tenant)
+    BoardQueue.objects.create(board=board, queue_id="115", schedule_id="123")
+    response = admin_client.get(f"/admin/boards/board/{board.pk}/change/")
+    body = response.content.decode()
+    assert '<option value="123" selected>123 (schedule missing in 8x8)</option>' in body
+    warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert len(warnings) == 1
+    assert "Support (115, phone)" in warnings[0] and "schedule 123, which 8x8 no longer lists" in warnings[0]
+
+
+def test_it_does_not_warn_about_schedules_it_has_not_read_yet(admin_client, tenant):
+    update_catalogue(tenant.pk, **{**CATALOGUE, "schedules": []})
+    board = Board.objects.create(slug="support", title="Support", tenant=tenant)
+    BoardQueue.objects.create(board=board, queue_id="115", schedule_id="123")
+    BoardQueue.objects.create(board=board, queue_id="116", schedule_id="7")
+    response = admin_client.get(f"/admin/boards/board/{board.pk}/change/")
+    assert not [m for m in response.context["messages"] if m.level_tag == "warning"]
+
+
+def test_it_does_not_warn_about_a_listed_schedule(admin_client, catalogue, tenant):
+    board = Board.objects.create(slug="support", title="Support", tenant=tenant)
+    BoardQueue.objects.create(board=board, queue_id="115", schedule_id="7")
+    response = admin_client.get(f"/admin/boards/board/{board.pk}/change/")
+    assert not [m for m in response.context["messages"] if m.level_tag == "warning"]
+    assert "schedule missing" not in response.content.decode()

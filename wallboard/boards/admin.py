@@ -6,15 +6,13 @@ import logging
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 
-from wallboard.boards import forms
+from wallboard.boards import forms, services
 from wallboard.boards.models import (
     Board,
     BoardAgentGroup,
@@ -29,34 +27,18 @@ from wallboard.boards.models import (
 
 log = logging.getLogger(__name__)
 
+# Every action changes something (a token, a rotation, a screen, the catalogue) or calls 8x8:
+# Django offers an action to anyone who may view the list unless it names a permission.
+CHANGE = ("change",)
+
+
+class AdminMedia:
+    """The admin stylesheet that keeps long (untrusted) names from widening the forms."""
+
+    css = {"all": ["wallboard/css/admin.css"]}
+
 
 # --- Tenants ----------------------------------------------------------------------------------
-
-
-def test_tenant_connection(tenant: Tenant) -> tuple[bool, str]:
-    """Call agents, queues and schedules once; fill the catalogue and say what was found.
-
-    On success the catalogue is refreshed right away, so board forms offer the tenant's
-    queues without waiting for the first poll.
-    """
-    from wallboard.core.crypto import DecryptionError
-    from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
-    from wallboard.vcc.errors import VccError
-
-    try:
-        client = tenant.client()
-        agents, queues, schedules = client.agents(), client.queues(), client.schedules()
-    except VccError as exc:
-        return False, f"{tenant}: connection failed: {exc}"
-    except DecryptionError as exc:
-        return False, f"{tenant}: the stored token cannot be read ({exc}); enter the token again."
-    update_catalogue(
-        tenant.pk,
-        **catalogue_from_records(agents, queues),
-        schedules=[{"id": s.id, "name": s.name or s.id} for s in schedules],
-        as_of=timezone.now().isoformat(),
-    )
-    return True, f"{tenant}: connected. Found {len(agents)} agents, {len(queues)} queues and {len(schedules)} schedules."
 
 
 def _health(tenant: Tenant) -> TenantHealth | None:
@@ -73,12 +55,26 @@ class TenantAdmin(admin.ModelAdmin):
     list_filter = ["enabled"]
     search_fields = ["name", "tenant_name"]
     actions = ["test_connection"]
-    readonly_fields = ["health_summary"]
+    readonly_fields = ["health_summary", "token_status"]
     fieldsets = [
         (None, {"fields": ["name", "base_url", "tenant_name", "token"]}),
         ("Polling", {"fields": ["time_zone", "response_format", "poll_interval", "schedule_refresh_interval", "enabled"]}),
         ("Health", {"fields": ["health_summary"]}),
     ]
+    Media = AdminMedia
+
+    def get_fieldsets(self, request, obj=None):
+        """Without the change permission an existing tenant's fields are shown read-only, as values.
+
+        The token's value is the decrypted secret, so a viewer gets a placeholder instead.
+        """
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):  # the add page is always a form
+            return fieldsets
+        return [
+            (name, {**options, "fields": ["token_status" if f == "token" else f for f in options["fields"]]})
+            for name, options in fieldsets
+        ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("health")
@@ -108,10 +104,14 @@ class TenantAdmin(admin.ModelAdmin):
             text += f" — {health.message}"
         return text
 
-    @admin.action(description="Test connection (agents, queues, schedules)")
+    @admin.display(description="data request token")
+    def token_status(self, tenant: Tenant) -> str:
+        return "Stored encrypted; never shown."
+
+    @admin.action(description="Test connection (agents, queues, schedules)", permissions=CHANGE)
     def test_connection(self, request: HttpRequest, queryset) -> None:
         for tenant in queryset:
-            ok, message = test_tenant_connection(tenant)
+            ok, message = services.test_tenant_connection(tenant)
             self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
 
     def get_urls(self):
@@ -119,11 +119,14 @@ class TenantAdmin(admin.ModelAdmin):
         return [path("<int:pk>/test-connection/", view, name="boards_tenant_test_connection")] + super().get_urls()
 
     def test_connection_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The change page's "Test connection" button (POST only: it calls 8x8)."""
-        tenant = get_object_or_404(Tenant, pk=pk)
-        if request.method != "POST" or not self.has_change_permission(request, tenant):
+        """The change page's "Test connection" button (POST only: it calls 8x8 and fills the catalogue)."""
+        # Permission first, so a user who may not change tenants cannot probe which ids exist.
+        if request.method != "POST" or not self.has_change_permission(request):
             raise PermissionDenied
-        ok, message = test_tenant_connection(tenant)
+        tenant = get_object_or_404(Tenant, pk=pk)
+        if not self.has_change_permission(request, tenant):
+            raise PermissionDenied
+        ok, message = services.test_tenant_connection(tenant)
         self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
         return HttpResponseRedirect(reverse("admin:boards_tenant_change", args=[pk]))
 
@@ -206,6 +209,7 @@ class BoardAdmin(admin.ModelAdmin):
         ("Who may see it", {"fields": ["viewers", "viewer_groups"],
                             "description": "Supervisors see only boards granted to them or to one of their groups; staff see all."}),
     ]
+    Media = AdminMedia
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("tenant")
@@ -237,10 +241,32 @@ class BoardAdmin(admin.ModelAdmin):
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        kwargs["form_kwargs"] = {**kwargs.get("form_kwargs", {}), "catalogue": self._catalogue(request, obj)}
+        return kwargs
+
+    def _catalogue(self, request: HttpRequest, obj: Board | None) -> forms.Catalogue:
+        """One catalogue per request: every inline and the page's warnings read the same one."""
         if not hasattr(request, "_wb_catalogue"):
             request._wb_catalogue = catalogue_for(self._tenant(request, obj), obj)
-        kwargs["form_kwargs"] = {**kwargs.get("form_kwargs", {}), "catalogue": request._wb_catalogue}
-        return kwargs
+        return request._wb_catalogue
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            self._warn_missing_schedules(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _warn_missing_schedules(self, request: HttpRequest, board: Board) -> None:
+        """Say which queues follow a schedule 8x8 no longer lists: they look unscheduled otherwise."""
+        catalogue = self._catalogue(request, board)
+        if board.tenant_id != getattr(self._tenant(request, board), "pk", None):
+            return  # the form is switching tenants: its own validation speaks for the rows
+        for row in services.rows_with_missing_schedules(board, catalogue.schedules):
+            name = forms.shorten(row.label or catalogue.queues.get(row.queue_id) or row.queue_id)
+            messages.warning(
+                request,
+                f"Queue “{name}” follows schedule {row.schedule_id}, which 8x8 no longer lists: "
+                "its open/closed state is unknown. Choose another schedule or “No schedule”.",
+            )
 
     def _tenant(self, request: HttpRequest, obj: Board | None) -> Tenant | None:
         """The tenant the board is (being) set up for: the form's choice wins over the saved one."""
@@ -272,16 +298,8 @@ def kiosk_url(request: HttpRequest, token: str) -> str:
     return request.build_absolute_uri(reverse("boards:display", args=[token]))
 
 
-def _send_control(request: HttpRequest, display: Display, action: str, **payload) -> bool:
-    """Reach a display's open pages live; say so when the channel layer is down."""
-    from wallboard.live.publish import send_display_control
-
-    try:
-        send_display_control(display.pk, action, **payload)
-    except Exception:
-        log.warning("could not send %s to display %s", action, display.pk, exc_info=True)
-        return False
-    return True
+def _names(displays: list[Display]) -> str:
+    return ", ".join(d.name for d in displays)
 
 
 @admin.register(Display)
@@ -293,6 +311,7 @@ class DisplayAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "created", "revoked", "last_seen", "user_agent", "ip"]
     fields = ["name", "expires", "status", "created", "revoked", "last_seen", "user_agent", "ip"]
     actions = ["issue_new_url", "revoke", "reload_now", "switch_board"]
+    Media = AdminMedia
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("rotation__board")
@@ -344,59 +363,44 @@ class DisplayAdmin(admin.ModelAdmin):
         response["Referrer-Policy"] = "no-referrer"
         return response
 
-    @admin.action(description="Issue new URL (the old one stops working)")
+    @admin.action(description="Issue new URL (the old one stops working)", permissions=CHANGE)
     def issue_new_url(self, request: HttpRequest, queryset) -> TemplateResponse:
-        issued = []
-        with transaction.atomic():
-            for display in queryset:
-                token = display.issue_token()
-                display.revoked = None
-                display.save(update_fields=["token_hash", "revoked"])
-                issued.append((display, token))
-        for display, _ in issued:
-            _send_control(request, display, "revoke")  # screens on the old URL drop off now
-        return self._issued_page(request, issued)
+        return self._issued_page(request, services.issue_new_urls(queryset))
 
-    @admin.action(description="Revoke (screens disconnect at once)")
+    @admin.action(description="Revoke (screens disconnect at once)", permissions=CHANGE)
     def revoke(self, request: HttpRequest, queryset) -> None:
-        now = timezone.now()
         displays = list(queryset)
-        Display.objects.filter(pk__in=[d.pk for d in displays], revoked__isnull=True).update(revoked=now)
-        unreached = [d.name for d in displays if not _send_control(request, d, "revoke")]
+        unreached = services.revoke_displays(displays)
         self.message_user(request, f"Revoked {len(displays)} display(s).", messages.SUCCESS)
         if unreached:
             self.message_user(
                 request,
-                f"Could not reach {', '.join(unreached)} live; they disconnect within one poll cycle.",
+                f"Could not reach {_names(unreached)} live; they disconnect within one poll cycle.",
                 messages.WARNING,
             )
 
-    @admin.action(description="Reload now")
+    @admin.action(description="Reload now", permissions=CHANGE)
     def reload_now(self, request: HttpRequest, queryset) -> None:
-        reached = self._control(request, queryset, "reload")
-        self.message_user(request, f"Asked {reached} display(s) to reload.", messages.SUCCESS)
-
-    def _control(self, request: HttpRequest, queryset, action: str, **payload) -> int:
-        """Send a control message to each display; report the unreachable ones; count the rest."""
         displays = list(queryset)
-        unreached = [d.name for d in displays if not _send_control(request, d, action, **payload)]
-        if unreached:
-            self.message_user(request, f"Could not reach {', '.join(unreached)}: live updates are down.", messages.ERROR)
-        return len(displays) - len(unreached)
+        unreached = [d for d in displays if not services.send_control(d, "reload")]
+        self._report_unreached(request, unreached)
+        self.message_user(request, f"Asked {len(displays) - len(unreached)} display(s) to reload.", messages.SUCCESS)
 
-    @admin.action(description="Switch board…")
+    def _report_unreached(self, request: HttpRequest, unreached: list[Display]) -> None:
+        if unreached:
+            self.message_user(request, f"Could not reach {_names(unreached)}: live updates are down.", messages.ERROR)
+
+    @admin.action(description="Switch board…", permissions=CHANGE)
     def switch_board(self, request: HttpRequest, queryset):
         """Ask for a board, then make it each selected display's only board and tell the TVs."""
         form = forms.SwitchBoardForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             board = form.cleaned_data["board"]
-            seconds = form.cleaned_data.get("seconds") or 60
-            with transaction.atomic():
-                for display in queryset:
-                    display.rotation.all().delete()
-                    DisplayBoard.objects.create(display=display, board=board, seconds=seconds)
-            reached = self._control(request, queryset, "switch", url="/kiosk/")
-            self.message_user(request, f"Switched {queryset.count()} display(s) to “{board}” ({reached} told live).")
+            displays = list(queryset)
+            unreached = services.switch_displays(displays, board, form.cleaned_data.get("seconds") or 60)
+            self._report_unreached(request, unreached)
+            reached = len(displays) - len(unreached)
+            self.message_user(request, f"Switched {len(displays)} display(s) to “{board}” ({reached} told live).")
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -407,4 +411,3 @@ class DisplayAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/boards/display/switch_board.html", context)
-

@@ -87,8 +87,27 @@ class TenantForm(forms.ModelForm):
         raise forms.ValidationError("Enter the tenant's data request token (from 8x8 Configuration Manager).")
 
 
+# Option labels longer than this are cut with an ellipsis: 8x8 names are untrusted and a
+# 10,000-character queue name must not stretch every select of the board form off the screen.
+LABEL_MAX = 80
+# The tooltip that carries the full name is capped too: each inline row repeats every option,
+# so uncapped titles would multiply a hostile name into megabytes of admin page.
+TITLE_MAX = 1000
+MISSING_UPSTREAM = "{} (not seen upstream lately)"
+MISSING_SCHEDULE = "{} (schedule missing in 8x8)"
+
+
+def shorten(text: str, limit: int = LABEL_MAX) -> str:
+    """Collapse whitespace and cut to `limit` characters, ending in "…" when cut."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 class Catalogue:
-    """A tenant's queues, agent groups and schedules as choices, plus ids already saved."""
+    """A tenant's queues, agent groups and schedules as choices, plus ids already saved.
+
+    The dicts map id to its full label; widgets shorten labels for display.
+    """
 
     def __init__(self, data: dict | None, tenant_name: str = ""):
         data = data or {}
@@ -106,26 +125,73 @@ def _queue_label(queue: dict) -> str:
     return f"{queue.get('name') or queue['id']} ({queue['id']}{media})"
 
 
-def _choices(known: dict[str, str], saved: set[str], blank: str | None) -> list[tuple[str, str]]:
+def option_label(label: str) -> str:
+    """A label short enough for a select; the "(id, media)" tail of a queue label survives the cut.
+
+    The tail tells apart queues whose long names start alike, so the name is cut, not the tail.
+    """
+    label = " ".join(str(label).split())
+    if len(label) <= LABEL_MAX:
+        return label
+    name, sep, tail = label.rpartition(" (")
+    if not sep or not tail.endswith(")") or len(tail) > LABEL_MAX // 2:
+        return shorten(label)
+    tail = f" ({tail}"
+    return shorten(name, LABEL_MAX - len(tail)) + tail
+
+
+class TitledSelectMixin:
+    """Options show a shortened label; a cut one keeps the full name as its tooltip (title)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        full = " ".join(str(label).split())
+        short = option_label(full)
+        option = super().create_option(name, value, short, selected, index, subindex, attrs)
+        if short != full:
+            option["attrs"]["title"] = shorten(full, TITLE_MAX)
+        return option
+
+
+class TitledSelect(TitledSelectMixin, forms.Select):
+    pass
+
+
+class TitledSelectMultiple(TitledSelectMixin, forms.SelectMultiple):
+    pass
+
+
+def _choices(
+    known: dict[str, str], saved: set[str], blank: str | None, missing: str = MISSING_UPSTREAM
+) -> list[tuple[str, str]]:
     """Known ids first, then saved ids no longer seen upstream (so old rows stay valid)."""
     choices = [("", blank)] if blank is not None else []
     choices += sorted(known.items(), key=lambda item: item[1].lower())
-    choices += [(i, f"{i} (not seen upstream lately)") for i in sorted(saved - known.keys())]
+    choices += [(i, missing.format(i)) for i in sorted(saved - known.keys())]
     return choices
 
 
 def _invalid(kind: str, catalogue: Catalogue) -> str:
-    owner = f"tenant “{catalogue.tenant_name}”" if catalogue.tenant_name else "this board's tenant"
+    owner = f"tenant “{shorten(catalogue.tenant_name)}”" if catalogue.tenant_name else "this board's tenant"
     return f"%(value)s is not one of the {kind} of {owner} (as last seen upstream)."
 
 
-def id_field(known: dict[str, str], saved: set[str], kind: str, catalogue: Catalogue, *, required: bool, blank: str):
+def id_field(
+    known: dict[str, str],
+    saved: set[str],
+    kind: str,
+    catalogue: Catalogue,
+    *,
+    required: bool,
+    blank: str,
+    missing: str = MISSING_UPSTREAM,
+):
     """A choice of known ids, or a plain text input while the catalogue is empty."""
     if not known:
         return forms.CharField(max_length=64, required=required, help_text=NO_CATALOGUE_HELP)
     return forms.ChoiceField(
-        choices=_choices(known, saved, blank),
+        choices=_choices(known, saved, blank, missing),
         required=required,
+        widget=TitledSelect,
         error_messages={"invalid_choice": _invalid(kind, catalogue)},
     )
 
@@ -153,7 +219,8 @@ class BoardQueueForm(CatalogueFormMixin, forms.ModelForm):
         )
         self.fields["queue_id"].label = "Queue"
         self.fields["schedule_id"] = id_field(
-            catalogue.schedules, catalogue.saved_schedules, "schedules", catalogue, required=False, blank="No schedule"
+            catalogue.schedules, catalogue.saved_schedules, "schedules", catalogue,
+            required=False, blank="No schedule", missing=MISSING_SCHEDULE,
         )
         self.fields["schedule_id"].label = "Schedule"
         if catalogue.schedules:
@@ -166,7 +233,7 @@ class QueueIdsField(forms.MultipleChoiceField):
     def __init__(self, catalogue: Catalogue, **kwargs):
         super().__init__(
             choices=_choices(catalogue.queues, catalogue.saved_queues, None),
-            widget=forms.SelectMultiple(attrs={"size": 6}),
+            widget=TitledSelectMultiple(attrs={"size": 6}),
             error_messages={
                 "invalid_choice": _invalid("queues", catalogue),
                 "required": "Choose at least one queue for the group.",
@@ -239,7 +306,9 @@ class BoardAgentGroupForm(CatalogueFormMixin, forms.ModelForm):
         cleaned = super().clean()
         group_id = cleaned.get("group_id")
         if group_id and not cleaned.get("name") and group_id in self.catalogue.agent_groups:
-            cleaned["name"] = self.catalogue.agent_groups[group_id]
+            # The default name comes from 8x8, so it is cut to fit the column, not refused as too long.
+            limit = BoardAgentGroup._meta.get_field("name").max_length
+            cleaned["name"] = shorten(self.catalogue.agent_groups[group_id], limit)
         return cleaned
 
 
