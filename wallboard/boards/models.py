@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
+from wallboard.boards.validators import validate_tenant_name, validate_token
 from wallboard.core.crypto import EncryptedTextField
 
 # Queue metrics a board may show or put a threshold on (names of the normalised queue records).
@@ -87,8 +88,13 @@ class Tenant(models.Model):
         max_length=200,
         help_text="The platform you log in to, e.g. https://vcc-na4.8x8.com (https only; loopback hosts may use http).",
     )
-    tenant_name = models.CharField("8x8 tenant name", max_length=100, help_text="Used as the user name in API calls.")
-    token = EncryptedTextField("data request token", help_text="Stored encrypted; never shown again.")
+    tenant_name = models.CharField(
+        "8x8 tenant name", max_length=100, validators=[validate_tenant_name],
+        help_text="Used as the user name in API calls.",
+    )
+    token = EncryptedTextField(
+        "data request token", validators=[validate_token], help_text="Stored encrypted; never shown again."
+    )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     response_format = models.CharField(max_length=4, choices=FORMATS, default="json")
     poll_interval = models.PositiveIntegerField(

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from wallboard.embedded_redis import EmbeddedRedis
+from wallboard.embedded_redis import EmbeddedRedis, private_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -95,8 +95,7 @@ class Stack:
     demo_time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
-        self.run_dir = Path(self.run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = private_dir(Path(self.run_dir))
         self.web_port = self.web_port or free_port()
         self.sim_port = self.sim_port or free_port()
 
@@ -146,7 +145,9 @@ class Stack:
     def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         """Start a process in its own session (so signals reach only it), logging to a file."""
         if self.quiet:
-            log = open(self.run_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+            # 0600 like everything in the run folder: logs name tenants, boards and errors.
+            fd = os.open(self.run_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            log = os.fdopen(fd, "ab")  # noqa: SIM115 - the child owns it
             out = {"stdout": log, "stderr": subprocess.STDOUT}
         else:
             out = {}

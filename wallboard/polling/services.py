@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils import timezone
 
@@ -398,8 +400,8 @@ def refresh_schedules(tenant_id: int) -> str:
     tenant = Tenant.objects.filter(pk=tenant_id, enabled=True).first()
     if tenant is None:
         return "disabled"
-    client = tenant.client()
     try:
+        client = tenant.client()
         schedules = _locked_call(tenant, client.schedules)
     except LockBusy:
         retry_schedules_after(tenant.pk, 5)
@@ -408,6 +410,12 @@ def refresh_schedules(tenant_id: int) -> str:
         log.warning("tenant %s: schedule refresh failed: %s", tenant.pk, exc)
         retry_schedules_after(tenant.pk, 60)
         return exc.kind
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:
+        _log_unexpected(tenant.pk, "schedule refresh", exc)
+        retry_schedules_after(tenant.pk, 60)
+        return "error"
     definitions = {s.id: s.to_dict() for s in schedules}
     overrides, disagreements = {}, {}
     now = timezone.now()
@@ -416,6 +424,11 @@ def refresh_schedules(tenant_id: int) -> str:
             api = _locked_call(tenant, lambda sid=sid: client.schedule_status(sid))
         except (VccError, LockBusy) as exc:
             log.info("tenant %s: /status of schedule %s failed: %s", tenant.pk, sid, exc)
+            continue
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:
+            _log_unexpected(tenant.pk, f"/status of schedule {sid}", exc)
             continue
         checked = timezone.now()
         local = evaluate(definitions[sid], checked, tenant.time_zone)
@@ -483,6 +496,13 @@ def _poll_locked(tenant: Tenant) -> PollResult:
         error = exc
         if exc.kind == "timeout":
             hold_upstream(tenant.pk)
+    except SoftTimeLimitExceeded:
+        raise  # the task holds the tenant back: 8x8 may still be answering
+    except Exception as exc:
+        # Not the client's typed failure: a bug here or in a library. The board still gets a
+        # status and /healthz a state, instead of "pending" for ever.
+        _log_unexpected(tenant.pk, "poll", exc)
+        error = VccError(f"unexpected {type(exc).__name__}; see the worker log")
     latency_ms = int((time.monotonic() - started) * 1000)
     if error is None:
         health = record_success(tenant, latency_ms, fetched_at)
@@ -513,6 +533,17 @@ def _poll_locked(tenant: Tenant) -> PollResult:
             empty = compute_board_state(config, EMPTY, schedules, None, now)
             publish_board(config.slug, None, None, empty, None, status)
     return PollResult(error.kind if error else "ok", len(configs), latency_ms)
+
+
+def _log_unexpected(tenant_id: int, what: str, exc: Exception) -> None:
+    """Log an unexpected exception by its class and stack only, never by its text.
+
+    Its text may quote the request it failed on, credentials included (requests' encoding
+    errors quote the token); the stack (file, line, code) is enough to find the bug.
+    """
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("tenant %s: %s failed with %s (text withheld: it may quote credentials)\n%s",
+              tenant_id, what, type(exc).__name__, stack)
 
 
 def _refresh_catalogue(tenant: Tenant, agent_records, queue_records, at: datetime) -> None:

@@ -2,20 +2,26 @@
 
 One VccClient per tenant: one requests.Session (kept-alive connections), at most one request
 in flight per tenant (8x8 answers 503 to a second one), timeouts well under the 10 s poll
-cycle, a cap on the body size, https only. Every failure is a typed VccError; nothing here
+cycle, a cap on the body size, https only, public addresses only (loopback aside, for the
+simulator). Every failure is a typed VccError whose words are ours: a library's exception
+text can quote the request, credentials and all, so it never leaves this module. Nothing here
 retries, because the next poll cycle is the retry.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 
 from . import parse
 from .errors import (
@@ -82,11 +88,183 @@ def validate_base_url(url: str) -> str:
         raise ValueError("the base URL must not have a query string or fragment")
     if parts.scheme == "http" and not is_loopback(host):
         raise UnsafeError(f"plain http to {host}: the 8x8 APIs must be reached over https")
+    literal = _ip_literal(host)
+    if literal is not None and unsafe_address(literal):
+        raise UnsafeError(f"{host} is a private, link-local or reserved address; {_UNSAFE_WHY}")
     path = parts.path.rstrip("/")
     for suffix in (STATS_PATH, SCHEDULES_PATH):
         if path.lower().endswith(suffix):
             path = path[: -len(suffix)]
     return urlunsplit((parts.scheme, parts.netloc.lower(), path.rstrip("/"), "", ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Addresses the poller may reach: public ones, and loopback for the simulator and tests.
+
+_UNSAFE_WHY = "only the 8x8 platform may be reached, never an internal or cloud metadata address"
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    """The address a host written as a number stands for, including shorthands (10.1, 0xa9fea9fe).
+
+    The shorthands matter because the resolver accepts them too: https://2852039166 is
+    169.254.169.254 to the socket that connects.
+    """
+    host = host.strip("[]")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
+def unsafe_address(address: IPAddress) -> bool:
+    """True for anything but a public address or loopback (private, link-local, multicast, ...).
+
+    IPv6 forms that carry an IPv4 address (mapped, 6to4, Teredo, NAT64) are judged by that
+    address too, so ::ffff:10.0.0.1 is as private as 10.0.0.1.
+    """
+    candidates: list[IPAddress] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+        if address in _NAT64:
+            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if address.ipv4_mapped is not None:
+            candidates = []  # judged by the IPv4 address alone: ::ffff:127.0.0.1 is loopback
+        candidates += [a for a in embedded if a is not None]
+    return any(_unsafe_one(candidate) for candidate in candidates)
+
+
+def _unsafe_one(address: IPAddress) -> bool:
+    if address.is_loopback:
+        return False
+    return (
+        not address.is_global
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+def _check_host(host: str, port: int) -> None:
+    """Refuse a host name that resolves to an unsafe address, before anything is sent to it.
+
+    Done at every request, not only when the URL is saved, because what a name resolves to
+    can change afterwards. A name that does not resolve is left to the request, which will
+    say so in its own words (or reach it through a proxy, which resolves it itself).
+    """
+    try:
+        found = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return
+    for *_, sockaddr in found:
+        address = _ip_literal(str(sockaddr[0]).split("%")[0])
+        if address is not None and unsafe_address(address):
+            raise UnsafeError(f"{host} resolves to {address}, a private, link-local or reserved address; {_UNSAFE_WHY}")
+
+
+class _CheckedPeer:
+    """Refuses a connection whose peer is an unsafe address, before a byte is sent on it.
+
+    _check_host looks the name up, then urllib3 looks it up again to connect: a name whose
+    answers alternate (DNS rebinding) could pass the first and reach 10.x with the second.
+    Checking the socket that actually connected closes that gap. Through a proxy the peer is
+    the proxy, which may well be on a private network, so that case is left alone.
+    """
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        if getattr(self, "proxy", None) is None:
+            peer = _ip_literal(str(sock.getpeername()[0]).split("%")[0])
+            if peer is None or unsafe_address(peer):
+                sock.close()
+                host = getattr(self, "host", "?")
+                raise UnsafeError(f"{host} connected to {peer}, a private, link-local or reserved address; {_UNSAFE_WHY}")
+        return sock
+
+
+class _CheckedHTTPConnection(_CheckedPeer, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_CheckedPeer, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class SafeAdapter(HTTPAdapter):
+    """A requests transport whose connections refuse unsafe peers (see _CheckedPeer)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
+def safe_session() -> requests.Session:
+    """A session that only ever connects to public or loopback addresses."""
+    session = requests.Session()
+    adapter = SafeAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+# ---------------------------------------------------------------------------------------------
+# Credentials: what HTTP basic auth can carry to 8x8.
+
+CREDENTIAL_RULE = (
+    "printable ASCII only (letters, digits, punctuation and spaces; no accented letters, other "
+    "scripts, emoji, tabs or line breaks), because 8x8 takes them as HTTP basic auth, which "
+    "cannot carry anything else reliably"
+)
+
+
+def tenant_name_problem(value: str) -> str | None:
+    """Why 8x8 could not accept this tenant name as the basic auth user, or None."""
+    if not _printable_ascii(value):
+        return f"the tenant name must be {CREDENTIAL_RULE}"
+    if ":" in value:
+        return "the tenant name must not contain ':', which separates the user from the password in basic auth"
+    return None
+
+
+def token_problem(value: str) -> str | None:
+    """Why 8x8 could not accept this token as the basic auth password, or None."""
+    if not _printable_ascii(value):
+        return f"the token must be {CREDENTIAL_RULE}"
+    return None
+
+
+def _printable_ascii(value: str) -> bool:
+    return all(" " <= char <= "~" for char in value)
+
+
+def _check_credentials(auth: object) -> None:
+    """Refuse credentials 8x8 cannot accept before requests tries (and fails) to encode them.
+
+    The message names the rule, never the value: the value is the secret.
+    """
+    if not isinstance(auth, tuple) or len(auth) != 2:
+        return
+    user, password = auth
+    if not isinstance(user, str) or not isinstance(password, str):
+        return
+    if tenant_name_problem(user) or token_problem(password):
+        raise UnauthorisedError(f"the tenant name or token contains characters 8x8 cannot accept ({CREDENTIAL_RULE})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,7 +308,10 @@ def http_get(
     connect + read timeout, so a server trickling bytes cannot hold a poll cycle. Redirects
     are not followed: the APIs never redirect, and a login page must not receive the token.
     """
-    host = urlsplit(url).hostname or "?"
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    _check_credentials(session.auth)
+    _check_host(host, _port(parts))
     try:
         response = session.get(
             url,
@@ -147,6 +328,13 @@ def http_get(
         raise UnsafeError(f"the TLS certificate of {host} could not be verified", url=url) from None
     except requests.exceptions.RequestException as exc:
         raise UnreachableError(f"cannot connect to {host} ({_reason(exc)})", url=url) from None
+    except VccError as exc:  # the connection's own refusal (_CheckedPeer)
+        exc.url = url
+        raise
+    except Exception as exc:
+        # Anything else (an encoding error, a library's bug) may quote the request, headers
+        # and all: only its class name leaves this function.
+        raise UnreachableError(f"the request to {host} could not be made ({type(exc).__name__})", url=url) from None
     with response:
         _raise_for_status(response, url, what)
         deadline = time.monotonic() + connect_timeout + read_timeout
@@ -193,6 +381,10 @@ def _read_capped(
         raise UnreachableError(f"the connection to {host} broke ({_reason(exc)})", url=url) from None
     except requests.exceptions.RequestException as exc:
         raise MalformedError(f"the answer from {host} could not be read ({_reason(exc)})", url=url) from None
+    except VccError:
+        raise
+    except Exception as exc:  # as in http_get: the class name only, never the text
+        raise MalformedError(f"the answer from {host} could not be read ({type(exc).__name__})", url=url) from None
     return b"".join(chunks)
 
 
@@ -201,13 +393,33 @@ def _chunks(response: requests.Response) -> Iterator[bytes]:
     return response.iter_content(_CHUNK)
 
 
-def _reason(exc: Exception) -> str:
-    """The innermost cause's class name and text, trimmed; no URL parameters, no token."""
-    cause: BaseException = exc
-    while cause.__cause__ is not None or (cause.__context__ is not None and not cause.__suppress_context__):
-        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
-    text = str(cause).split(":")[-1].strip() or type(cause).__name__
-    return text[:120]
+def _port(parts: SplitResult) -> int:
+    """The port a URL connects to (a bad one is left for requests to report)."""
+    try:
+        return parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return 443
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a connection failed, in words built here: never the text of a library's exception.
+
+    Those texts quote hosts, URLs and proxy settings (a proxy URL may hold a password), so
+    only the operating system's fixed error strings and class names are used.
+    """
+    chain = [exc]
+    while len(chain) < 20:
+        cause = chain[-1].__cause__ or (None if chain[-1].__suppress_context__ else chain[-1].__context__)
+        if cause is None:
+            break
+        chain.append(cause)
+    innermost = chain[-1]
+    for cause in reversed(chain):
+        if isinstance(cause, socket.gaierror):
+            return "the host name could not be resolved"
+        if isinstance(cause, OSError) and isinstance(cause.errno, int) and cause.errno > 0:
+            return os.strerror(cause.errno)
+    return type(innermost).__name__
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +452,7 @@ class VccClient:
         self.read_timeout = read_timeout
         self.max_bytes = max_bytes
         self._lock = _tenant_lock(self.base_url, tenant)
-        self.session = requests.Session()
+        self.session = safe_session()
         self.session.auth = (tenant, token)
         self.session.headers["Accept"] = "application/json" if fmt == "json" else "application/xml"
         self.session.headers["User-Agent"] = "Wallboard (+8x8 real time statistics)"
