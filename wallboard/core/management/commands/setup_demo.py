@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 
 from django.conf import settings
@@ -10,9 +11,26 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from wallboard.boards.models import Board, BoardQueue, Display, DisplayBoard, QueueGroup, Tenant, Threshold
+from wallboard.embedded_redis import private_dir
 from wallboard.vcc.errors import VccError
 
 PASSWORD_FILE = settings.BASE_DIR / ".run" / "admin-password"
+
+
+def _read_password() -> str:
+    try:
+        return PASSWORD_FILE.read_text().strip()
+    except OSError:
+        return ""
+
+
+def _write_password(password: str) -> None:
+    """Write the password readable by its owner only, from the first byte on."""
+    private_dir(PASSWORD_FILE.parent)
+    fd = os.open(PASSWORD_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    os.chmod(PASSWORD_FILE, 0o600)  # a file left by an older version may have been wider
 
 
 class Command(BaseCommand):
@@ -71,17 +89,23 @@ class Command(BaseCommand):
         return board
 
     def _admin(self) -> str:
+        """The admin password that works for *this* database, reset when the saved one does not.
+
+        Every stack (make run, benches, stack tests) may use its own database from the same
+        checkout, so the saved file can hold another database's password: check it, never trust it.
+        """
         User = get_user_model()
-        PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
-        if PASSWORD_FILE.exists() and User.objects.filter(username="admin").exists():
-            return PASSWORD_FILE.read_text().strip()
+        user = User.objects.filter(username="admin").first()
+        saved = _read_password()
+        if user is not None and saved and user.is_active and user.is_staff and user.check_password(saved):
+            return saved
         password = secrets.token_urlsafe(12)
-        user, _ = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
-        user.is_staff = user.is_superuser = True
+        if user is None:
+            user = User(username="admin")
+        user.is_staff = user.is_superuser = user.is_active = True
         user.set_password(password)
         user.save()
-        PASSWORD_FILE.write_text(password + "\n")
-        PASSWORD_FILE.chmod(0o600)
+        _write_password(password)
         return password
 
     def _display(self, board: Board) -> str:

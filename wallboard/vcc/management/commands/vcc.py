@@ -98,7 +98,8 @@ class Command(BaseCommand):
         except (Failure, VccError, ValueError) as exc:
             self._fail(str(exc))
         except Exception as exc:  # the one-line promise holds even for our own bugs
-            self._fail(f"unexpected failure: {type(exc).__name__}: {exc}")
+            # The class only: a library's message may quote a header or URL with the token.
+            self._fail(f"unexpected failure ({type(exc).__name__}); nothing was fetched")
         self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
 
     def _fail(self, message: str) -> None:
