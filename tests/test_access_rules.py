@@ -12,6 +12,7 @@ from wallboard.boards import access
 from wallboard.boards.models import Board, Display, DisplayBoard, Tenant
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")  # a browser always sends it; the Origin must match it
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def display(board):
 
 
 def scope(user=None, cookie: str | None = None, origin: tuple | None = ORIGIN, ua: bytes = b"TV/1.0") -> dict:
-    headers = [(b"user-agent", ua)]
+    headers = [(b"user-agent", ua), HOST]
     if origin is not None:
         headers.append(origin)
     cookies = {access.DISPLAY_COOKIE: cookie} if cookie is not None else {}
@@ -118,7 +119,8 @@ def test_it_reports_an_active_display(display):
 
 def test_it_admits_a_display_to_its_board(display, board):
     result = access.authorize_websocket(scope(cookie=access.make_display_cookie(display)), "support")
-    assert result == access.Access(True, "display", board_id=board.pk, display_id=display.pk, user_id=None)
+    assert result == access.Access(True, "display", board_id=board.pk, display_id=display.pk, user_id=None,
+                                   token_prefix=display.token_hash[:access.HASH_PREFIX_LENGTH])
 
 
 def test_it_refuses_a_display_on_another_board(display, other_board):

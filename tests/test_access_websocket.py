@@ -21,6 +21,7 @@ from wallboard.live.publish import asend_display_control
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")  # a browser always sends it; the Origin must match it
 
 
 @database_sync_to_async
@@ -62,14 +63,24 @@ class Socket(ApplicationCommunicator):
         super().__init__(application, scope)
 
     async def connect(self) -> tuple[bool, int | None]:
+        """(True, None) when the socket stays open; (False, code) when it is refused.
+
+        A refusal comes after the accept, as a close code (docs/protocol.md), so the answer
+        is the accept followed by either the first message (kept for receive_from) or a close.
+        """
+        self.first = None
         await self.send_input({"type": "websocket.connect"})
         response = await self.receive_output(5)
+        if response["type"] == "websocket.accept":
+            response = await self.receive_output(5)
         if response["type"] == "websocket.close":
             return False, response.get("code", 1000)
+        self.first = response
         return True, None
 
     async def receive_from(self) -> str:
-        response = await self.receive_output(5)
+        response, self.first = self.first, None
+        response = response or await self.receive_output(5)
         assert response["type"] == "websocket.send", response
         return response["text"]
 
@@ -79,7 +90,7 @@ class Socket(ApplicationCommunicator):
 
 
 async def connect(path: str, cookie: bytes | None = None, origin: tuple | None = ORIGIN):
-    headers = [h for h in [origin, (b"cookie", cookie) if cookie else None] if h]
+    headers = [h for h in [HOST, origin, (b"cookie", cookie) if cookie else None] if h]
     communicator = Socket(path, headers)
     connected, code = await communicator.connect()
     return communicator, connected, code
@@ -117,8 +128,8 @@ async def test_it_refuses_a_forged_display_cookie():
 
 async def test_it_refuses_a_foreign_origin():
     _, display = await make_board_and_display()
-    _, connected, _ = await connect("/ws/boards/support/", await display_cookie(display), origin=(b"origin", b"https://evil.example"))
-    assert not connected
+    _, connected, code = await connect("/ws/boards/support/", await display_cookie(display), origin=(b"origin", b"https://evil.example"))
+    assert (connected, code) == (False, 4403)
 
 
 async def test_it_refuses_a_user_without_the_grant_and_admits_one_with_it():

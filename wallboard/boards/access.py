@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlparse
+from importlib import import_module
 
-from channels.security.websocket import AllowedHostsOriginValidator
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.core import signing
 from django.db.models import Q, QuerySet
+from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
-from wallboard.boards.models import Board, Display
+from wallboard.boards.models import Board, Display, DisplayBoard
 
 DISPLAY_COOKIE = "wb_display"
 DISPLAY_COOKIE_SALT = "wallboard.boards.display-cookie"
@@ -26,6 +29,7 @@ DISPLAY_COOKIE_MAX_AGE = 400 * 24 * 3600
 # Enough of the token hash to tie a cookie to one issued token; a new URL voids old cookies.
 HASH_PREFIX_LENGTH = 16
 SEEN_EVERY = timedelta(minutes=1)
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Access:
     board_id: int | None = None
     display_id: int | None = None
     user_id: int | None = None
+    # The start of the token hash the display cookie names: which URL the screen came from.
+    token_prefix: str | None = None
 
 
 def _is_authenticated(user) -> bool:
@@ -66,6 +72,40 @@ def boards_for_user(user) -> QuerySet[Board]:
         return Board.objects.all()
     granted = Q(viewers=user) | Q(viewer_groups__in=user.groups.all())
     return Board.objects.filter(pk__in=Board.objects.filter(granted).values("pk"))
+
+
+def session_may_view(user_id: int, session_key: str | None, board_id: int) -> bool:
+    """True while the session still signs this user in and the user may still see the board.
+
+    An open websocket re-asks this every few seconds (the handshake alone is not enough):
+    logging out (the session is deleted), a password change (the session's auth hash no longer
+    matches), deactivation, deletion or a removed grant must end a stream already running.
+    Read-only, unlike django.contrib.auth.get_user, which flushes or re-keys the session.
+    """
+    if not session_key:
+        return False
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    # An ended or expired session loads as empty, so this also covers "logged out".
+    if session.get(SESSION_KEY) != str(user_id):
+        return False
+    backend_path = session.get(BACKEND_SESSION_KEY)
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return False
+    user = load_backend(backend_path).get_user(user_id)  # None once deleted or deactivated
+    if user is None or not _session_hash_matches(session.get(HASH_SESSION_KEY), user):
+        return False
+    board = Board.objects.filter(pk=board_id).first()
+    return board is not None and user_can_view(user, board)
+
+
+def _session_hash_matches(session_hash: str | None, user) -> bool:
+    """The check django.contrib.auth.get_user makes, fallback secrets included."""
+    if not hasattr(user, "get_session_auth_hash"):
+        return True
+    if not session_hash:
+        return False
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, value) for value in hashes)
 
 
 def make_display_cookie(display: Display) -> str:
@@ -104,6 +144,18 @@ def display_is_active(display_id: int) -> bool:
     return active.exists()
 
 
+def display_still_shows(display_id: int, token_prefix: str, board_id: int) -> bool:
+    """True while the display's URL is still the one the cookie came from and the board is
+    still in its rotation (the consumer asks every few seconds).
+
+    Issuing a new URL or switching a display's board reaches its screens through Redis at once;
+    this check does not need Redis, so a screen missed meanwhile still drops off.
+    """
+    return DisplayBoard.objects.filter(
+        display_id=display_id, board_id=board_id, display__token_hash__startswith=token_prefix
+    ).exists()
+
+
 def record_seen(display: Display, user_agent: str, ip: str | None) -> None:
     """Note when and from where a display last connected, at most once a minute.
 
@@ -139,15 +191,55 @@ def _header(scope: dict, name: bytes) -> str | None:
 
 
 def origin_allowed(scope: dict) -> bool:
-    """The same rule as channels' AllowedHostsOriginValidator: the Origin must be one of ours."""
-    origin = _header(scope, b"origin")
+    """True when the page opening the socket is this very site, or exactly a trusted origin.
+
+    The rule of Django's CSRF origin check: the Origin must name the scheme, host and port the
+    handshake came to (a page on http://host:8000 opens ws://host:8000), and that host must be
+    one of ALLOWED_HOSTS. The host alone is not enough: another port on the same machine is
+    another site, perhaps someone else's. CSRF_TRUSTED_ORIGINS, compared exactly, serve proxies
+    that rewrite Host or end TLS.
+    """
+    origin = _origin_site(_header(scope, b"origin") or "")
     if origin is None:
         return False
-    try:
-        parsed = urlparse(origin)
-    except ValueError:
-        return False
-    return AllowedHostsOriginValidator(None).valid_origin(parsed)
+    if origin in {_origin_site(trusted) for trusted in settings.CSRF_TRUSTED_ORIGINS}:
+        return True
+    ours = _site("https" if _is_secure(scope) else "http", _header(scope, b"host") or "")
+    return ours is not None and origin == ours and validate_host(ours[1], _allowed_hosts())
+
+
+def _origin_site(origin: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an Origin such as `https://example.com`; None for anything else."""
+    scheme, separator, netloc = origin.partition("://")
+    return _site(scheme.lower(), netloc) if separator else None
+
+
+def _site(scheme: str, netloc: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None when malformed."""
+    if scheme not in DEFAULT_PORTS:
+        return None
+    # Django's own parser: lower-cases, accepts [IPv6], refuses paths, user info and spaces.
+    host, port = split_domain_port(netloc)
+    if not host or (port and not 0 < int(port) < 65536):
+        return None
+    return scheme, host, int(port) if port else DEFAULT_PORTS[scheme]
+
+
+def _is_secure(scope: dict) -> bool:
+    """Django's request.is_secure() for a handshake: the proxy's header when set, else the scheme."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        meta_name, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        value = _header(scope, meta_name.removeprefix("HTTP_").replace("_", "-").lower().encode("latin1"))
+        if value is not None:
+            return value.split(",", 1)[0].strip() == secure_value
+    return scope.get("scheme") in ("wss", "https")
+
+
+def _allowed_hosts() -> list[str]:
+    """ALLOWED_HOSTS as Django's request.get_host() reads it (DEBUG with none: local names)."""
+    if settings.DEBUG and not settings.ALLOWED_HOSTS:
+        return [".localhost", "127.0.0.1", "[::1]"]
+    return settings.ALLOWED_HOSTS
 
 
 def _cookies(scope: dict) -> dict[str, str]:
@@ -186,4 +278,5 @@ def authorize_websocket(scope: dict, slug: str) -> Access:
     if not display.rotation.filter(board=board).exists():
         return Access(False, "board is not in this display's rotation", board_id=board.pk, display_id=display.pk)
     record_seen(display, _header(scope, b"user-agent") or "", _client_ip(scope))
-    return Access(True, "display", board_id=board.pk, display_id=display.pk)
+    return Access(True, "display", board_id=board.pk, display_id=display.pk,
+                  token_prefix=display.token_hash[:HASH_PREFIX_LENGTH])

@@ -1,11 +1,19 @@
-"""The board websocket: authenticate, join the board's group, send the snapshot, forward."""
+"""The board websocket: authenticate, join the board's group, send the snapshot, forward.
+
+Every refusal is sent after accepting, as a close code (4401, 4403, 4404; docs/protocol.md):
+a browser cannot read why a handshake was refused, and the TV must tell "not allowed" from
+"network down". While a socket is open its credential is re-checked against the database
+every few seconds, by the consumer itself, so revocation does not depend on Redis delivering.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -20,16 +28,53 @@ log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_REVOKED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
 # A misbehaving page must not turn resyncs into a load test of Redis.
 MIN_RESYNC_INTERVAL = 1.0
-# Revocation is re-checked on every board message (once a cycle); screens of one display
-# share the answer for a few seconds so a thousand screens cost one query, not a thousand.
+# The only thing a page sends is {"type": "resync"} (17 bytes): anything much longer is refused
+# unread, which also bounds how deep a JSON document can nest before it is parsed.
+MAX_CLIENT_MESSAGE = 1024
+# How often an open socket re-checks its credential against the database. Together with the
+# cache below a revocation ends the stream within 8 s, inside one 10 s poll cycle.
+ACCESS_CHECK_SECONDS = 5.0
+# Sockets asking the same question share the answer for a few seconds, so a thousand screens
+# of one display cost one query, not a thousand.
 ACTIVE_CACHE_SECONDS = 3.0
-_active_cache: dict[int, tuple[float, bool]] = {}
-# The check in progress per (event loop, display): the thousand screens that receive a board
-# message in the same instant await one query instead of queueing a thousand behind each other
-# in the database thread (which spread one cycle's delivery over hundreds of milliseconds).
-_active_checks: dict[tuple[int, int], asyncio.Future] = {}
+# Answers by question: ("display", id), ("display-board", id, token prefix, board id) or
+# ("session", user id, session key, board id). Session keys come and go, so answers too old to
+# be used are dropped now and then (a pass over the dict, at most once a minute).
+_active_cache: dict[tuple, tuple[float, bool]] = {}
+PRUNE_EVERY_SECONDS = 60.0
+_last_pruned = 0.0
+# The check in progress per (event loop, question): the thousand screens that ask in the same
+# instant await one query instead of queueing a thousand behind each other in the database
+# thread (which spread one cycle's delivery over hundreds of milliseconds).
+_active_checks: dict[tuple[int, tuple], asyncio.Future] = {}
+
+
+class BadFrame(Exception):
+    """A client frame no page of ours sends; `code` is the close code it earns."""
+
+    def __init__(self, code: int, reason: str):
+        super().__init__(reason)
+        self.code = code
+
+
+def read_client_message(text_data: str | None, bytes_data: bytes | None) -> dict:
+    """The JSON object a page sent, or BadFrame: never a deep parse, never an uncaught error."""
+    if text_data is None:
+        raise BadFrame(CLOSE_UNSUPPORTED_DATA, "binary frame")
+    if len(text_data) > MAX_CLIENT_MESSAGE:
+        raise BadFrame(CLOSE_TOO_BIG, f"frame of {len(text_data)} characters")
+    try:
+        message = json.loads(text_data)
+    except (ValueError, RecursionError):
+        raise BadFrame(CLOSE_POLICY, "frame is not JSON") from None
+    if not isinstance(message, dict):
+        raise BadFrame(CLOSE_POLICY, "frame is not a JSON object")
+    return message
 
 
 class BoardConsumer(AsyncWebsocketConsumer):
@@ -40,15 +85,23 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.groups_joined: list[str] = []
-        self.display_id = None
+        self.board_id = self.display_id = self.user_id = self.token_prefix = self.session_key = None
+        self.closing = False
+        self.watcher: asyncio.Task | None = None
         self.last_resync = 0.0
         access = await database_sync_to_async(authorize_websocket)(self.scope, self.slug)
+        await self.accept()
         if not access.allowed:
             log.info("websocket refused for board %s: %s", self.slug, access.reason)
-            await self.close(code=CLOSE_NOT_FOUND if access.reason == "unknown board" else CLOSE_FORBIDDEN)
+            await self._close(CLOSE_NOT_FOUND if access.reason == "unknown board" else CLOSE_FORBIDDEN)
             return
+        self.board_id = access.board_id
         self.display_id = access.display_id
-        await self.accept()
+        self.token_prefix = access.token_prefix
+        self.user_id = access.user_id
+        session = self.scope.get("session")
+        self.session_key = session.session_key if session is not None else None
+        self.watcher = asyncio.create_task(self._watch_access())
         await self._join(board_group(self.slug))
         if self.display_id is not None:
             await self._join(display_group(self.display_id))
@@ -59,22 +112,55 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.groups_joined.append(group)
 
     async def disconnect(self, code):
+        watcher = getattr(self, "watcher", None)
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as exc:  # Redis down: the layer has forgotten the member already
+                log.warning("could not leave %s (Redis down?): %s", group, exc)
+
+    async def _close(self, code: int) -> None:
+        """Close once; whatever still arrives before the server's disconnect is dropped."""
+        if not self.closing:
+            self.closing = True
+            await self.close(code=code)
 
     async def receive(self, text_data=None, bytes_data=None):
-        try:
-            message = json.loads(text_data or "")
-        except ValueError:
+        """A page only ever asks for a resync; anything it cannot have sent ends the socket.
+
+        Unknown message types are ignored (a newer page may briefly talk to an older server),
+        but oversized, binary or malformed frames close the socket with a code, logged once:
+        no page of ours sends them, and parsing them was a way to make the server work.
+        """
+        if self.closing:
             return
-        if isinstance(message, dict) and message.get("type") == "resync":
-            now = time.monotonic()
-            if now - self.last_resync >= MIN_RESYNC_INTERVAL:
-                self.last_resync = now
-                await self.send_snapshot()
+        try:
+            message = read_client_message(text_data, bytes_data)
+        except BadFrame as bad:
+            log.info("websocket closed for board %s: %s", self.slug, bad)
+            await self._close(bad.code)
+            return
+        if message.get("type") != "resync":
+            return
+        now = time.monotonic()
+        if now - self.last_resync < MIN_RESYNC_INTERVAL:
+            return
+        self.last_resync = now
+        # A snapshot is the whole board: never for a credential revoked since the last check.
+        code = await self._access_lost()
+        if code is not None:
+            await self._close(code)
+            return
+        await self.send_snapshot()
 
     async def send_snapshot(self) -> None:
         text = await sync_to_async(snapshot_text, thread_sensitive=False)(self.slug)
+        if self.closing:
+            return
         if text is None:
             # Nothing computed yet: the first poll will start an epoch and the page resyncs.
             await self.send(text_data=json.dumps(
@@ -87,34 +173,78 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     async def board_message(self, event):
         """A serialised protocol message for everyone on the board."""
-        if self.display_id is not None and not await self._display_still_active():
-            await self.close(code=CLOSE_REVOKED)
-            return
-        await self.send(text_data=event["text"])
+        if not self.closing:
+            await self.send(text_data=event["text"])
 
     async def display_control(self, event):
         """An administrator's action for this display: reload, switch board, or revoked."""
+        if self.closing:
+            return
         action = event.get("action")
         if action == "revoke":
-            await self.close(code=CLOSE_REVOKED)
+            await self._close(CLOSE_REVOKED)
             return
         message = {"type": "control", "board": self.slug, "action": action}
         if action == "switch":
             message["url"] = event.get("url", "/kiosk/")
         await self.send(text_data=json.dumps(message))
 
+    async def _watch_access(self) -> None:
+        """Re-check the credential every few seconds and close the socket once it is gone.
+
+        Independent of the channel layer: a revocation made while Redis is down (so neither
+        the admin's "revoke" message nor board messages arrive) still ends the stream.
+        """
+        while not self.closing:
+            await asyncio.sleep(ACCESS_CHECK_SECONDS)
+            code = await self._access_lost()
+            if code is not None:
+                log.info("websocket closed for board %s: access ended", self.slug)
+                await self._close(code)
+
+    async def _access_lost(self) -> int | None:
+        """The close code once this socket's credential no longer admits it, else None.
+
+        A display revoked, expired, given a new URL or no longer showing the board gets 4401; a
+        supervisor whose session ended (logged out, password changed, deactivated, deleted) or
+        whose grant was removed gets 4403, which the page shows as "not allowed" rather than
+        "display revoked".
+        """
+        if self.display_id is not None:
+            if await self._display_still_active() and await self._display_still_shows_board():
+                return None
+            return CLOSE_REVOKED
+        if self.user_id is not None:
+            return None if await self._session_still_allowed() else CLOSE_FORBIDDEN
+        return None
+
     async def _display_still_active(self) -> bool:
-        now = time.monotonic()
-        cached = _active_cache.get(self.display_id)
-        if cached and now - cached[0] < ACTIVE_CACHE_SECONDS:
-            return cached[1]
-        key = (id(asyncio.get_running_loop()), self.display_id)
-        check = _active_checks.get(key)
-        if check is None:
-            check = asyncio.ensure_future(_check_display(self.display_id))
-            _active_checks[key] = check
-            check.add_done_callback(lambda _: _active_checks.pop(key, None))
-        return await asyncio.shield(check)
+        from wallboard.boards import access
+
+        return await _shared_check(("display", self.display_id), access.display_is_active, self.display_id)
+
+    async def _display_still_shows_board(self) -> bool:
+        from wallboard.boards import access
+
+        key = ("display-board", self.display_id, self.token_prefix, self.board_id)
+        return await _shared_check(key, access.display_still_shows, self.display_id, self.token_prefix, self.board_id)
+
+    async def _session_still_allowed(self) -> bool:
+        from wallboard.boards import access
+
+        key = ("session", self.user_id, self.session_key, self.board_id)
+        return await _shared_check(key, access.session_may_view, self.user_id, self.session_key, self.board_id)
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Any websocket path that is not a board's: accepted and closed with 4404.
+
+    Without it the router raises, which the server answers with HTTP 500 and a traceback.
+    """
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)
 
 
 # The last snapshot text built per board, with its (epoch, seq): after a restart a thousand
@@ -143,11 +273,39 @@ def snapshot_text(slug: str) -> str | None:
     return text
 
 
-async def _check_display(display_id: int) -> bool:
-    """Ask the database once whether a display is still active, and cache the answer."""
-    from wallboard.boards.access import display_is_active
+async def _shared_check(key: tuple, check: Callable[..., bool], *args) -> bool:
+    """Ask the database `check(*args)` once for every socket asking the same now, and cache it.
 
+    A failed query (database down) keeps the socket: revoking needs the database too, and
+    closing every screen on a database blip would make the TVs flap.
+    """
+    cached = _active_cache.get(key)
+    if cached and time.monotonic() - cached[0] < ACTIVE_CACHE_SECONDS:
+        return cached[1]
+    running_key = (id(asyncio.get_running_loop()), key)
+    running = _active_checks.get(running_key)
+    if running is None:
+        running = asyncio.ensure_future(_ask(key, check, *args))
+        _active_checks[running_key] = running
+        running.add_done_callback(lambda _: _active_checks.pop(running_key, None))
+    return await asyncio.shield(running)
+
+
+async def _ask(key: tuple, check: Callable[..., bool], *args) -> bool:
     started = time.monotonic()
-    active = await database_sync_to_async(display_is_active)(display_id)
-    _active_cache[display_id] = (started, active)
-    return active
+    try:
+        answer = await database_sync_to_async(check)(*args)
+    except Exception as exc:  # database errors of every driver
+        log.warning("access check %s failed, keeping the socket for now: %s", key[0], exc)
+        return True
+    _remember(key, started, answer)
+    return answer
+
+
+def _remember(key: tuple, started: float, answer: bool) -> None:
+    global _last_pruned
+    _active_cache[key] = (started, answer)
+    if started - _last_pruned > PRUNE_EVERY_SECONDS:
+        _last_pruned = started
+        for old in [k for k, (asked, _) in _active_cache.items() if started - asked > ACTIVE_CACHE_SECONDS]:
+            del _active_cache[old]

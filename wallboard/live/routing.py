@@ -1,18 +1,23 @@
 """Websocket routing for board updates.
 
-The origin check comes first: a page on another site must not open a board with a visitor's
-session cookie. Then cookies and the session, which carry the user or the display cookie.
+A board's path goes through cookies, the session and the user (which carry the supervisor or
+the display cookie); the consumer then checks the Origin and the grant, and refuses by closing
+with a code after accepting, so the page can tell why (docs/protocol.md). Every other path gets
+the same kind of answer (4404) instead of the router's exception, which the server turns into
+an HTTP 500 with a traceback. No channels origin validator in front: it refuses before
+accepting, which a browser only sees as a failed handshake, and it compares the host only.
 """
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import re_path
 
-from wallboard.live.consumers import BoardConsumer
+from wallboard.live.consumers import BoardConsumer, NotFoundConsumer
 
 websocket_urlpatterns = [
-    re_path(r"^ws/boards/(?P<slug>[a-z0-9][a-z0-9-]*)/$", BoardConsumer.as_asgi()),
+    re_path(r"^ws/boards/(?P<slug>[a-z0-9][a-z0-9-]*)/$", AuthMiddlewareStack(BoardConsumer.as_asgi())),
+    # Last: matches every path, so unknown ones cost no session or user lookup either.
+    re_path(r"", NotFoundConsumer.as_asgi()),
 ]
 
-websocket_application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+websocket_application = URLRouter(websocket_urlpatterns)
