@@ -52,3 +52,10 @@ def test_it_has_a_dockerfile_for_the_image():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "requirements.txt" in dockerfile
     assert "collectstatic" in dockerfile
+
+
+def test_it_caps_websocket_frames_before_they_reach_the_application():
+    # A page only ever sends {"type": "resync"}; the server refuses a 16 MiB frame by itself.
+    command = " ".join(load()["services"]["web"]["command"].split())
+    assert "--ws-max-size 4096" in command
+    assert '"--ws-max-size", "4096"' in (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()

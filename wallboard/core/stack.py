@@ -46,6 +46,11 @@ def business_hours_zone(now: datetime | None = None) -> str:
     return min(DEMO_ZONES, key=distance)
 
 
+# The only message a page sends is {"type": "resync"}: the server refuses larger frames itself,
+# before the application buffers them (the consumer's own limit is 1 kB; see docs/protocol.md).
+WS_MAX_SIZE = 4096
+
+
 class StackError(RuntimeError):
     """A part of the stack did not start."""
 
@@ -177,7 +182,7 @@ class Stack:
         proc = self.spawn("web", [
             sys.executable, "-m", "uvicorn", "wallboard.asgi:application", "--host", "127.0.0.1",
             "--port", str(self.web_port), "--no-access-log", "--ws-per-message-deflate", "true",
-            "--ws", "wallboard.live.wsprotocol:WebSocketProtocol",
+            "--ws", "wallboard.live.wsprotocol:WebSocketProtocol", "--ws-max-size", str(WS_MAX_SIZE),
         ])
         wait_for_http(self.web_url + "/healthz", timeout=60, proc=proc)
 
