@@ -1,8 +1,9 @@
 """Daylight-saving edges in America/Los_Angeles and Europe/London, both directions.
 
-Documented rule: a boundary happens at the first instant the local wall clock reaches it.
-So a time skipped by spring-forward happens at the end of the gap, and a time repeated by
-fall-back happens at its first occurrence (fold=0).
+Documented rule (docs/schedules.md): the status at an instant is what the rules say for the
+local wall-clock reading at that instant. So a time skipped by spring-forward is never read (a
+boundary inside the gap takes effect at the end of the gap), and the repeated hour of a
+fall-back is read twice: a boundary inside it happens at both of its occurrences.
 """
 
 from __future__ import annotations
@@ -56,17 +57,24 @@ def test_it_never_opens_an_interval_that_lies_inside_the_gap():
     assert (before.status, before.next_change) == (-1, utc(2026, 3, 15, 9, 0))
 
 
-def test_it_keeps_an_interval_open_through_the_repeated_hour_of_fall_back():
-    s = sunday(LA, (0, "01:30", "03:00"))  # first 01:30 (08:30 UTC) to 03:00 PST (11:00 UTC)
+def test_it_reads_the_repeated_hour_of_fall_back_as_the_clock_shows_it():
+    s = sunday(LA, (0, "01:30", "03:00"))  # opens at both 01:30s: 08:30 and 09:30 UTC
     assert state(s, utc(2026, 11, 1, 8, 29)).next_change == utc(2026, 11, 1, 8, 30)
-    second_pass = state(s, utc(2026, 11, 1, 9, 10))  # 01:10 PST, second time round
-    assert (second_pass.status, second_pass.next_change) == (0, utc(2026, 11, 1, 11, 0))
+    first_pass = state(s, utc(2026, 11, 1, 8, 40))  # 01:40 PDT
+    assert (first_pass.status, first_pass.next_change, first_pass.next_status) == (0, utc(2026, 11, 1, 9, 0), -1)
+    second_pass = state(s, utc(2026, 11, 1, 9, 10))  # 01:10 PST: before 01:30 again
+    assert (second_pass.status, second_pass.next_change, second_pass.since) == (-1, utc(2026, 11, 1, 9, 30), utc(2026, 11, 1, 9, 0))
+    reopened = state(s, utc(2026, 11, 1, 9, 30))
+    assert (reopened.status, reopened.next_change) == (0, utc(2026, 11, 1, 11, 0))  # 03:00 PST
 
 
-def test_it_ends_an_interval_at_the_first_occurrence_of_an_ambiguous_end():
-    s = sunday(LA, (0, "00:00", "01:30"))  # ends 01:30 PDT (08:30 UTC)
+def test_it_reopens_an_interval_that_ends_inside_the_repeated_hour():
+    s = sunday(LA, (0, "00:00", "01:30"))  # ends at both 01:30s: 08:30 and 09:30 UTC
     assert state(s, utc(2026, 11, 1, 8, 29)).next_change == utc(2026, 11, 1, 8, 30)
-    assert state(s, utc(2026, 11, 1, 9, 40)).status == -1  # 01:40 PST: does not reopen
+    gap = state(s, utc(2026, 11, 1, 8, 40))  # 01:40 PDT
+    assert (gap.status, gap.next_change, gap.next_status) == (-1, utc(2026, 11, 1, 9, 0), 0)
+    assert state(s, utc(2026, 11, 1, 9, 10)).status == 0  # 01:10 PST: inside 00:00-01:30 again
+    assert state(s, utc(2026, 11, 1, 9, 40)).status == -1  # 01:40 PST
 
 
 def test_it_crosses_02_00_on_both_change_days_in_los_angeles():
@@ -112,11 +120,12 @@ def test_it_starts_a_gap_time_at_the_end_of_the_gap_in_london():
     assert (before.next_change, before.next_status) == (utc(2026, 3, 29, 1, 0), 2)
 
 
-def test_it_crosses_the_repeated_hour_in_london():
-    s = sunday(LONDON, (0, "01:30", "02:30"))  # 01:30 BST (00:30 UTC) to 02:30 GMT (02:30 UTC)
+def test_it_reads_the_repeated_hour_twice_in_london():
+    s = sunday(LONDON, (0, "01:30", "02:30"))  # 01:30 BST (00:30 UTC) and 01:30 GMT (01:30 UTC)
     assert state(s, utc(2026, 10, 25, 0, 0)).next_change == utc(2026, 10, 25, 0, 30)
     second_pass = state(s, utc(2026, 10, 25, 1, 15))  # 01:15 GMT
-    assert (second_pass.status, second_pass.next_change) == (0, utc(2026, 10, 25, 2, 30))
+    assert (second_pass.status, second_pass.next_change) == (-1, utc(2026, 10, 25, 1, 30))
+    assert state(s, utc(2026, 10, 25, 1, 30)).next_change == utc(2026, 10, 25, 2, 30)  # 02:30 GMT
 
 
 def test_it_puts_next_change_on_the_far_side_of_autumn_in_london():

@@ -1,11 +1,14 @@
 """Property tests: the engine against a brute-force evaluator written here from the rules.
 
 The brute force shares no code with the engine: it walks UTC minutes one by one, reads the
-local wall clock, and applies the documented rules to that reading. Its one DST rule is the
-documented one seen from the clock's side: during the repeated hour of a fall-back the clock
-is taken to stay at the last minute before it went back (an interval that started at the
-first 01:30 is still running at the second 01:10; one that ended at the first 01:30 has
-ended). Times skipped by spring-forward are simply never read.
+local wall clock, and applies the documented rules to that reading. That is the whole DST
+rule (docs/schedules.md): the repeated hour of a fall-back is read twice, as the clock shows
+it, and times skipped by spring-forward are simply never read.
+
+The simulator's evaluator (wallboard/simulator/schedules.py, the stand-in for 8x8's /status)
+is held to the same brute force, so the three agree. Besides random schedules, two targeted
+generators: several intervals covering the same minute (overlaps, ties in start, spill-overs)
+and boundaries and instants in and around a fall-back's repeated hour.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wallboard.schedules.engine import evaluate
+from wallboard.simulator import schedules as sim
 
 ZONES = [
     "UTC",
@@ -98,11 +102,7 @@ class BruteForce:
         return code, lab
 
     def wall(self, instant):
-        local = instant.astimezone(self.zone)
-        while local.fold == 1:  # second pass of a repeated hour: the clock "stays" before it
-            instant -= MINUTE
-            local = instant.astimezone(self.zone)
-        return local.replace(tzinfo=None, fold=0)
+        return instant.astimezone(self.zone).replace(tzinfo=None, fold=0)
 
     def at(self, instant):
         return self.at_wall(self.wall(instant))
@@ -193,6 +193,102 @@ def cases(draw):
     return schedule, zone, at
 
 
+def clock_of(minute):
+    """"HH:MM" for minutes since midnight; 1440 is the midnight that ends the day."""
+    return "24:00" if minute == 1440 else f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def weekday_of(day):
+    return (day.weekday() + 1) % 7  # the API's 0 = Sunday
+
+
+@st.composite
+def overlap_cases(draw):
+    """A random case plus intervals that all cover the instant's wall-clock minute.
+
+    Today's intervals start at or before that minute and end after it (some spanning midnight,
+    some sharing a start, so the tie rule matters); yesterday's spill-overs reach past it too.
+    They land in random places among the other week-day elements (document order matters),
+    or in an exception for the date, listed first so that it is the one that applies.
+    """
+    schedule, zone, at = draw(cases())
+    wall = at.astimezone(ZoneInfo(zone))
+    minute, today = wall.hour * 60 + wall.minute, wall.date()
+    shared = draw(st.integers(0, minute))
+    starts = st.sampled_from([0, minute, shared]) | st.integers(0, minute)
+
+    def covering(start):
+        end = draw(st.integers(minute + 1, min(start + 1439, minute + 720)))
+        return {"status": draw(status), "start_time": clock_of(start), "end_time": clock_of(end if end <= 1440 else end - 1440)}
+
+    todays = [covering(draw(starts)) for _ in range(draw(st.integers(2, 4)))]
+    spills = []
+    if minute < 1439:
+        for _ in range(draw(st.integers(0, 2))):
+            start = draw(st.integers(minute + 1, 1439))  # yesterday, later than today's minute ...
+            end = draw(st.integers(minute + 1, start))  # ... so the end is earlier: a span past today's minute
+            spills.append({"status": draw(status), "start_time": clock_of(start), "end_time": clock_of(end % 1440)})
+    extra = [{"day": weekday_of(today - timedelta(days=1)), "properties": spills}] if spills else []
+    if draw(st.booleans()):
+        extra += [{"day": weekday_of(today), "properties": todays[:1]}, {"day": weekday_of(today), "properties": todays[1:]}]
+    else:
+        label = draw(st.sampled_from(["", "Stocktake"]))
+        schedule["exceptions"].insert(0, {"name": label, "date": today.isoformat(), "properties": todays})
+    schedule["week_days"] = draw(st.permutations(schedule["week_days"] + extra))
+    return schedule, zone, at
+
+
+FALL_BACKS = {
+    zone: [t for t in edges if (t - timedelta(hours=1)).astimezone(ZoneInfo(zone)).utcoffset() > t.astimezone(ZoneInfo(zone)).utcoffset()]
+    for zone, edges in TRANSITIONS.items()
+}
+FALL_BACKS = {zone: edges for zone, edges in FALL_BACKS.items() if edges}
+
+
+@st.composite
+def fall_back_cases(draw):
+    """Boundaries and instants in and around the repeated wall-clock time of a fall-back.
+
+    Zones: Los Angeles and London (an hour), Lord Howe (30 minutes), Santiago (the last hour
+    of a Saturday repeats), St John's. The instant is in the first pass, the second pass or
+    just outside them; interval boundaries fall within 45 minutes of the repeated stretch.
+    """
+    zone = draw(st.sampled_from(sorted(FALL_BACKS)))
+    change = draw(st.sampled_from(FALL_BACKS[zone]))
+    tz = ZoneInfo(zone)
+    repeat = int(((change - timedelta(hours=1)).astimezone(tz).utcoffset() - change.astimezone(tz).utcoffset()).total_seconds() // 60)
+    at = change + timedelta(minutes=draw(st.integers(-repeat - 45, repeat + 45)))
+    second_pass = change.astimezone(tz).replace(tzinfo=None)  # where the clock goes back to
+    near = st.integers(-45, repeat + 45).map(lambda m: second_pass + timedelta(minutes=m))
+    anywhere = st.integers(-1440, 1440).map(lambda m: second_pass + timedelta(minutes=m))
+    week_days = draw(st.lists(week_day, max_size=3))
+    for _ in range(draw(st.integers(1, 4))):
+        start, end = sorted([draw(near), draw(near | anywhere)])
+        if end - start >= timedelta(days=1):
+            continue
+        end_minute = end.hour * 60 + end.minute
+        prop = {"status": draw(status), "start_time": clock_of(start.hour * 60 + start.minute), "end_time": clock_of(end_minute)}
+        week_days.append({"day": weekday_of(start.date()), "properties": [prop]})
+    schedule = {
+        "id": "1", "name": "fall back", "time_zone": zone,
+        "week_days": draw(st.permutations(week_days)), "exceptions": [],
+    }
+    return schedule, zone, at
+
+
+def as_simulator_schedule(schedule):
+    """The generated dict as the simulator's own Schedule type."""
+
+    def intervals(props):
+        return tuple(sim.Interval(p["status"], p["start_time"], p["end_time"]) for p in props)
+
+    return sim.Schedule(
+        schedule["id"], schedule["name"], schedule["time_zone"],
+        tuple(sim.WeekDay(wd["day"], intervals(wd["properties"])) for wd in schedule["week_days"]),
+        tuple(sim.Exception_(e["name"], e["date"], intervals(e["properties"])) for e in schedule["exceptions"]),
+    )
+
+
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("SCHED_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -233,3 +329,33 @@ def test_it_gives_the_same_answer_whatever_was_evaluated_before(case, minutes):
     clear_cache()
     assert evaluate(schedule, later, "UTC") == first[1]
     assert evaluate(schedule, at, "UTC") == first[0]
+
+
+@SETTINGS
+@given(overlap_cases())
+def test_it_agrees_with_brute_force_where_intervals_overlap(case):
+    schedule, zone, at = case
+    state = evaluate(schedule, at, "UTC")
+    brute = BruteForce(schedule, zone)
+    assert (state.status, state.exception) == brute.at(at)
+    assert (state.next_change, state.next_status) == brute.next_change(at)
+
+
+@SETTINGS
+@given(fall_back_cases())
+def test_it_agrees_with_brute_force_around_a_repeated_hour(case):
+    schedule, zone, at = case
+    state = evaluate(schedule, at, "UTC")
+    brute = BruteForce(schedule, zone)
+    assert (state.status, state.exception) == brute.at(at)
+    assert (state.next_change, state.next_status) == brute.next_change(at)
+    assert state.since == brute.since(at)
+
+
+@SETTINGS
+@given(cases() | overlap_cases() | fall_back_cases())
+def test_it_holds_the_simulators_evaluator_to_the_same_brute_force(case):
+    # The simulator stands in for 8x8's /status: it must follow the same documented rules.
+    schedule, zone, at = case
+    theirs = sim.status_at(as_simulator_schedule(schedule), at, ZoneInfo("UTC"))
+    assert bf_code(theirs) == BruteForce(schedule, zone).at(at)[0]

@@ -8,10 +8,8 @@ The simulator (wallboard/simulator/) computes /status with its own minute look-u
   /api/provisioning/schedules, and /status?utctime=MS at every hour of a week and a minute
   either side of every change, plus /nextstatus every twelve hours.
 
-Known, documented differences (docs/schedules.md) that the sample schedules do not exercise:
-overlapping intervals (the simulator takes the first listed, the engine the latest start) and
-the repeated hour of a fall-back (the simulator reads the wall clock as it is, the engine
-keeps intervals contiguous in real time).
+Overlapping intervals and the repeated hour of a fall-back, which the sample schedules do not
+exercise, have their own worked examples in test_schedules_agreement.py.
 """
 
 from __future__ import annotations

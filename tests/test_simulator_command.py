@@ -46,7 +46,7 @@ def test_it_serves_until_sigterm():
             proc.wait()
 
 
-@pytest.mark.parametrize("args", [["--agents", "0"], ["--speed", "0"], ["--tenant-tz", "Mars/Olympus"],
+@pytest.mark.parametrize("args", [["--agents", "0"], ["--speed", "0"], ["--tenant-tz", "Mars/Olympus"], ["--max-customers", "-1"],
                                   ["--start", "yesterday"]])
 def test_it_refuses_bad_options(args):
     with pytest.raises(CommandError):

@@ -4,6 +4,10 @@ Boards need every queue's open/closed state every cycle; asking 8x8 each time wo
 one request per schedule per cycle, so the state is computed here from the definition.
 The rules are documented in docs/schedules.md. Pure: no Django, no I/O.
 
+The status at an instant is what the rules say for the local wall-clock reading at that
+instant (8x8: "calculated at current time in time zone of specific schedule"), so a
+fall-back's repeated hour is evaluated twice, as the clock shows it.
+
 Speed: a schedule is compiled once (cached by content) into a timeline of a few weeks of
 UTC change points around the instant asked about; an evaluation is then a bisect.
 """
@@ -18,8 +22,8 @@ from datetime import UTC, datetime, tzinfo
 
 from wallboard.schedules.codes import CLOSED, parse_status, status_label, status_state
 from wallboard.schedules.reconcile import ReconciledState, reconcile
-from wallboard.schedules.spec import DAY, Rules, compile_rules, schedule_key
-from wallboard.schedules.zones import resolve_zone, wall_to_utc, zone_name
+from wallboard.schedules.spec import Rules, compile_rules, schedule_key
+from wallboard.schedules.zones import offset_periods, resolve_zone, zone_name
 
 __all__ = [
     "HORIZON_SECONDS",
@@ -35,7 +39,8 @@ __all__ = [
 
 HORIZON_DAYS = 8
 HORIZON_SECONDS = HORIZON_DAYS * 86400  # how far next_change (and since) look
-_WINDOW_DAYS = HORIZON_DAYS + 2  # timeline built this many local days either side
+_WINDOW_DAYS = HORIZON_DAYS + 3  # timeline built this many local days either side
+_EPOCH_DAY = 719163  # date(1970, 1, 1).toordinal()
 _CACHE_SIZE = 2048
 
 
@@ -152,24 +157,66 @@ class CompiledSchedule:
 
 
 def _build(rules: Rules, zone: tzinfo, centre: int) -> _Timeline:
-    """Resolve every interval of the days around centre to UTC and sweep them into segments.
+    """The timeline of the local days around centre, as UTC segments.
 
-    Winner where intervals overlap: the latest local start, then the later definition.
-    Outside every interval: CLOSED. The exception label outside intervals is the day's own.
+    Two steps, so that daylight saving time is in one place only: the rules are swept into
+    segments of wall-clock time (where no clock ever jumps), then every stretch of constant
+    UTC offset reads its part of that wall-clock timeline. A fall-back's repeated hour reads
+    the same wall-clock stretch twice, a spring-forward gap skips one (docs/schedules.md).
     """
     first, last = centre - _WINDOW_DAYS, centre + _WINDOW_DAYS
-    intervals = []  # (start ts, end ts, rank, status, exception)
-    day_marks = []  # (midnight ts, exception label of that day)
+    wall = _wall_segments(rules, first, last)
+    # Exact only where the wall clock reads a day after first (first's own day lacks the
+    # spill-over of the day before it); a day either side covers any UTC offset.
+    valid_from = _wall_seconds(first + 2, 0)
+    valid_until = _wall_seconds(last, 0)
+    periods = offset_periods(zone, valid_from, valid_until)
+    return _timeline(_read_wall(wall, periods, valid_until), valid_from, valid_until)
+
+
+def _wall_segments(rules: Rules, first: int, last: int) -> list[tuple]:
+    """(start, status, exception) segments in wall-clock seconds for the local days first..last.
+
+    Winner where intervals overlap: the latest local start, then the later definition.
+    Outside every interval: CLOSED, with the exception label of the day the clock reads.
+    """
+    intervals = []  # (start, end, rank, status, exception), wall-clock seconds
+    day_marks = []  # (midnight, exception label of that day)
     for day in range(first, last + 1):
         day_rules, day_label = _rules_for(rules, day)
-        day_marks.append((wall_to_utc(zone, day, 0), day_label))
+        day_marks.append((_wall_seconds(day, 0), day_label))
         for rule in day_rules:
-            start, end = wall_to_utc(zone, day, rule.start), wall_to_utc(zone, day, rule.end)
-            if end > start:  # An interval inside a spring-forward gap never happens.
-                intervals.append((start, end, (day * DAY + rule.start, rule.order), rule.status, rule.exception))
+            start, end = _wall_seconds(day, rule.start), _wall_seconds(day, rule.end)
+            intervals.append((start, end, (start, rule.order), rule.status, rule.exception))
     points = sorted({mark for mark, _ in day_marks} | {i[0] for i in intervals} | {i[1] for i in intervals})
-    segments = _sweep(points, sorted(intervals), day_marks)
-    return _timeline(segments, day_marks[1][0], wall_to_utc(zone, last + 1, 0))
+    return _sweep(points, sorted(intervals), day_marks)
+
+
+def _wall_seconds(day: int, minute: int) -> int:
+    """A wall-clock reading (date ordinal, minutes) on the same scale as UTC epoch seconds."""
+    return (day - _EPOCH_DAY) * 86400 + minute * 60
+
+
+def _read_wall(wall: list[tuple], periods: tuple[tuple[int, int], ...], until: int) -> list[tuple]:
+    """UTC (start, status, exception) segments: each offset period reads the wall segments it spans."""
+    wall_starts = [segment[0] for segment in wall]
+    segments: list[tuple] = []
+    for k, (period_start, offset) in enumerate(periods):
+        period_end = periods[k + 1][0] if k + 1 < len(periods) else until
+        current = bisect_right(wall_starts, period_start + offset) - 1
+        _append(segments, period_start, wall[current][1:])
+        for i in range(current + 1, len(wall)):
+            at = wall_starts[i] - offset
+            if at >= period_end:
+                break
+            _append(segments, at, wall[i][1:])
+    return segments
+
+
+def _append(segments: list[tuple], start: int, value: tuple) -> None:
+    """Add a segment unless it only repeats the one before it."""
+    if not segments or segments[-1][1:] != value:
+        segments.append((start, *value))
 
 
 def _rules_for(rules: Rules, day: int) -> tuple[tuple, str | None]:

@@ -1,8 +1,8 @@
-"""Time zones: resolving a schedule's zone name, and local wall-clock times to instants."""
+"""Time zones: resolving a schedule's zone name, and where a zone's UTC offset changes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -48,47 +48,47 @@ def _utc() -> tzinfo:
     return _load("UTC") or UTC
 
 
-def wall_to_utc(zone: tzinfo, day: int, minute: int) -> int:
-    """The first instant (UTC epoch seconds) at which the wall clock in zone reads day+minute.
+# Sampling step when looking for offset changes. A change is found exactly (to the second) as
+# long as no zone changes its offset and back again within this step; since 1970 tzdata has no
+# two changes of any kind within three hours.
+_SCAN_STEP = 3 * 3600
 
-    day is a proleptic Gregorian ordinal, minute counts from that day's midnight (and may run
-    past 1440 into the next days). A time that exists once maps to itself; one that exists
-    twice (fall-back) maps to its first occurrence; one that does not exist (spring-forward
-    gap) maps to the end of the gap, the first instant the clock has passed it.
+
+def offset_periods(zone: tzinfo, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """((first UTC second, UTC offset in seconds), ...) for each stretch of constant offset in [start, end).
+
+    The first entry starts at start. Within a stretch the wall clock reads utc + offset and runs
+    with real time; where a new stretch begins it jumps: forward over a spring-forward gap,
+    back over the repeated hour of a fall-back (or a whole day, Pacific/Apia 2011-12-30).
     """
-    return _wall_to_utc(zone, day, minute)
+    return _offset_periods(zone, start, end)
 
 
-@lru_cache(maxsize=65536)
-def _wall_to_utc(zone: tzinfo, day: int, minute: int) -> int:
-    """Cached body of wall_to_utc: many schedules in one zone share their boundaries."""
-    naive = datetime.fromordinal(day) + timedelta(minutes=minute)
-    # fold=0 picks the first occurrence of an ambiguous time (PEP 495).
-    first = int(naive.replace(tzinfo=zone).timestamp())
-    if _wall(zone, first) == naive:
-        return first
-    return _gap_end(zone, naive, first)
+@lru_cache(maxsize=256)
+def _offset_periods(zone: tzinfo, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """Cached body of offset_periods: every schedule in a zone asks for the same days."""
+    periods = [(start, _offset(zone, start))]
+    t = start
+    while t < end:
+        probe = min(t + _SCAN_STEP, end)
+        if _offset(zone, probe) == periods[-1][1]:
+            t = probe
+            continue
+        # The offset changed in (t, probe]: bisect to the first second of the new one, then
+        # scan on from there (a second change may follow within the same step).
+        lo, hi = t, probe
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if _offset(zone, mid) == periods[-1][1]:
+                lo = mid
+            else:
+                hi = mid
+        periods.append((hi, _offset(zone, hi)))
+        t = hi
+    return tuple(periods)
 
 
-def _wall(zone: tzinfo, ts: int) -> datetime:
-    """The naive wall-clock reading in zone at epoch second ts."""
-    return datetime.fromtimestamp(ts, zone).replace(tzinfo=None)
-
-
-def _gap_end(zone: tzinfo, naive: datetime, guess: int) -> int:
-    """Find the first instant whose wall clock is at or past naive, for a time in a gap.
-
-    The two PEP 495 readings of a missing time (fold=0 and fold=1) fall on either side of
-    the transition; the wall clock is monotonic between them, so bisect on seconds.
-    """
-    other = int(naive.replace(tzinfo=zone, fold=1).timestamp())
-    lo, hi = sorted((guess, other))
-    if _wall(zone, hi) < naive or _wall(zone, lo) >= naive:
-        return hi  # Not the shape of a gap we know; never seen with tzdata, keep going.
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _wall(zone, mid) >= naive:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+def _offset(zone: tzinfo, ts: int) -> int:
+    """The zone's UTC offset at epoch second ts, in seconds."""
+    offset = datetime.fromtimestamp(ts, zone).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0

@@ -4,18 +4,23 @@ The project tests its real schedule engine (`wallboard.schedules`) against this 
 so nothing here may come from that engine: the evaluator is a brute-force look-up of the local
 date and minute, and /nextstatus is a minute-by-minute scan.
 
-Rules (docs/api-shapes.md plus the decisions below):
+Rules (docs/schedules.md, the single statement of them; docs/api-shapes.md for the shapes):
+- The status at an instant is looked up from the local wall-clock reading (date and minute) in
+  the schedule's zone, as 8x8 says: "calculated at current time in time zone of specific
+  schedule". Nothing else: the repeated hour of a fall-back is looked up twice, a time skipped
+  by spring-forward never.
 - `day` 0=Sunday .. 6=Saturday; each interval is [start, end) in the schedule's local wall time,
   at whole minutes (seconds never matter).
 - `end` 00:00 or 24:00 means midnight at the end of the day; `start == end` otherwise is empty.
 - `end` before `start` spans midnight: the part after midnight belongs to the day it started on.
-- An exception for a local date replaces that date's week-day rules. An exception without
-  intervals is CLOSED all day.
+- An exception for a local date replaces that date's week-day rules (the first one listed, if
+  two name the date). An exception without intervals is CLOSED 00:00-24:00.
 - Spill-over: the after-midnight part of the previous date's spanning interval still applies on
   the next date, even when that date has an exception; the spill-over comes from the previous
   date's own rules (its exception if it has one, else its week-day rules).
-- Precedence when intervals overlap: the date's own intervals in document order (week-day
-  elements, then properties, as listed), then the previous date's spill-over. Outside every
+- Overlaps: of the intervals covering the minute, the one that started latest wins (so the
+  date's own intervals beat the previous date's spill-over); for the same start, the one
+  listed later (week-day elements, then properties, in document order). Outside every
   interval: CLOSED.
 - A zone that zoneinfo does not know (empty, garbage, the vendor's sample `PST8DT`) means the
   tenant's zone.
@@ -153,28 +158,29 @@ def _span(iv: Interval) -> tuple[int, int]:
 
 
 def rules_for(schedule: Schedule, day: date) -> list[Interval]:
-    """The date's own intervals: its exception's, else its week-day's (all elements naming the day)."""
+    """The date's own intervals in document order: its exception's, else its week-day's."""
     iso = day.isoformat()
     for exc in schedule.exceptions:
         if exc.date == iso:
-            return list(exc.properties)
+            return list(exc.properties) or [Interval(CLOSED, "00:00", "24:00")]
     weekday = (day.weekday() + 1) % 7  # Python: Monday=0; the API: Sunday=0
     return [iv for wd in schedule.week_days if wd.day == weekday for iv in wd.properties]
 
 
 def status_local(schedule: Schedule, day: date, minute: int) -> Status:
-    """Status at a local date and minute of day (0..1439)."""
-    for iv in rules_for(schedule, day):
+    """Status at a local date and minute of day (0..1439): the covering interval that started last."""
+    covering = []  # ((which day, start, position), status); today's day sorts after yesterday's
+    for position, iv in enumerate(rules_for(schedule, day)):
         start, end = _span(iv)
-        if start < end and start <= minute < end:
-            return iv.status
-        if end < start and minute >= start:
-            return iv.status
-    for iv in rules_for(schedule, day - timedelta(days=1)):
+        if (start < end and start <= minute < end) or (end < start and minute >= start):
+            covering.append(((1, start, position), iv.status))
+    for position, iv in enumerate(rules_for(schedule, day - timedelta(days=1))):
         start, end = _span(iv)
         if end < start and minute < end:
-            return iv.status
-    return CLOSED
+            covering.append(((0, start, position), iv.status))
+    if not covering:
+        return CLOSED
+    return max(covering, key=lambda found: found[0])[1]
 
 
 def status_at(schedule: Schedule, when: datetime, tenant_tz: tzinfo) -> Status:

@@ -1,10 +1,15 @@
-"""The stand-in 8x8 platform over real HTTP: both APIs, auth, the one-in-flight rule, faults.
+"""The stand-in 8x8 platform over real HTTP: both APIs, auth, the two 503 rules, faults.
 
     sim = SimulatorServer(port=0, agents=50, queues=8, seed=1)
     base_url = sim.start()      # http://127.0.0.1:PORT, serving from a background thread
     sim.faults.add("status", code=503, count=3, target="rtstats")
     sim.state()                 # what /_sim/state answers
     sim.stop()
+
+8x8 answers 503 "Server busy" "to allow only single request per customer at a time" and "if more
+than 10 customers hitting the CCM API at the same time" (the Tenant Schedule API document). A
+customer is a tenant, the account a request authenticates as; both rules count requests in flight
+across both APIs, from their arrival until their answer is written (docs/simulator.md).
 
 Statistics come from a cache rebuilt once per 10 s of simulated time, as the real service's:
 between refreshes every request gets the same bytes. Simulated time is `clock()` when given
@@ -41,6 +46,12 @@ from .schedules import next_status, sample_schedules, status_at
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 10
+MAX_CUSTOMERS = 10  # "more than 10 customers hitting the CCM API at the same time": 503
+BUSY_RULES = ("one_per_customer", "customers_at_once")
+BUSY_BODIES = {
+    "one_per_customer": b"Server busy: one request per customer at a time\n",
+    "customers_at_once": b"Server busy: too many customers at the same time\n",
+}
 CONTENT_TYPE = {"xml": "application/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 ENDPOINT_KINDS = (
     "agents", "agent", "queues", "queue",
@@ -120,11 +131,13 @@ class SimulatorServer:
         tenants: dict[str, str] | None = None,
         tenant_tz: str = "UTC",
         start_at: float | None = None,
+        max_customers: int | None = MAX_CUSTOMERS,
     ) -> None:
         if agents < 1 or queues < 1:
             raise ValueError("agents and queues must be at least 1")
         if speed <= 0:
             raise ValueError("speed must be positive")
+        self.max_customers = _customer_limit(max_customers)
         self.host, self.port = host, port
         self.seed, self.n_agents, self.n_queues = seed, agents, queues
         self.latency_ms = latency_ms
@@ -226,8 +239,9 @@ class SimulatorServer:
         self._requests: Counter[str] = Counter({k: 0 for k in ENDPOINT_KINDS})
         self._by_api: Counter[str] = Counter({"rtstats": 0, "schedules": 0})
         self._responses: Counter[str] = Counter()
-        self._busy = 0
+        self._busy: Counter[str] = Counter({rule: 0 for rule in BUSY_RULES})
         self._max_in_flight: Counter[str] = Counter({t: self._in_flight.get(t, 0) for t in self.tenants})
+        self._max_customers_in_flight = self._customers_in_flight()
         self._refresh_count = 0
 
     def reset_counters(self) -> None:
@@ -251,13 +265,17 @@ class SimulatorServer:
                 "requests": dict(self._requests),
                 "requests_by_api": dict(self._by_api),
                 "responses": dict(self._responses),
-                "busy_rejections": self._busy,
+                "busy_rejections": sum(self._busy.values()),
+                "busy_by_rule": dict(self._busy),
                 "in_flight": {t: self._in_flight.get(t, 0) for t in self._tenant_names()},
                 "max_in_flight": {t: self._max_in_flight.get(t, 0) for t in self._tenant_names()},
+                "customers_in_flight": self._customers_in_flight(),
+                "max_customers_in_flight": self._max_customers_in_flight,
                 "faults": self.faults.active(),
                 "config": {
                     "seed": self.seed, "agents": self.n_agents, "queues": self.n_queues, "speed": self.speed,
                     "latency_ms": self.latency_ms, "tenant_tz": self.tenant_tz_name, "tenants": sorted(self.tenants),
+                    "max_customers": self.max_customers,
                 },
             }
 
@@ -307,10 +325,11 @@ class SimulatorServer:
                 self._send(h, 403, b"Forbidden\n", "text/plain")
             return
         with self._lock:
-            busy = self._in_flight[creds[0]] > 1
-            self._busy += busy
-        if busy:
-            self._send(h, 503, b"Server busy: one request per customer at a time\n", "text/plain")
+            rule = self._busy_rule(creds[0])
+            if rule is not None:
+                self._busy[rule] += 1
+        if rule is not None:
+            self._send(h, 503, BUSY_BODIES[rule], "text/plain")
             return
         extra_ms, fault = self.faults.take(route.api)
         if not self._hold((self.latency_ms + extra_ms) / 1000):
@@ -334,6 +353,22 @@ class SimulatorServer:
             return False
         return not self.faults.revoked(api)
 
+    def _busy_rule(self, tenant: str) -> str | None:
+        """Which 503 rule refuses this request of tenant, already counted in flight; None: neither.
+
+        Called with the lock held. The per-customer rule first: a tenant that already has a
+        request in flight is one customer too many for itself, not one more customer.
+        """
+        if self._in_flight[tenant] > 1:
+            return "one_per_customer"
+        if self.max_customers is not None and self._customers_in_flight() > self.max_customers:
+            return "customers_at_once"
+        return None
+
+    def _customers_in_flight(self) -> int:
+        """How many tenants have a request in flight now (called with the lock held)."""
+        return sum(1 for count in self._in_flight.values() if count > 0)
+
     def _enter(self, tenant: str) -> _Slot:
         """Count the request in flight for its tenant until the slot is released."""
         if tenant not in self.tenants:
@@ -341,6 +376,7 @@ class SimulatorServer:
         with self._lock:
             self._in_flight[tenant] += 1
             self._max_in_flight[tenant] = max(self._max_in_flight[tenant], self._in_flight[tenant])
+            self._max_customers_in_flight = max(self._max_customers_in_flight, self._customers_in_flight())
         return _Slot(lambda: self._leave(tenant))
 
     def _leave(self, tenant: str) -> None:
@@ -502,6 +538,8 @@ class SimulatorServer:
                 if not isinstance(latency, int | float) or isinstance(latency, bool) or latency < 0:
                     raise ValueError("latency_ms must be a non-negative number")
                 self.latency_ms = latency
+            if "max_customers" in spec:
+                self.max_customers = _customer_limit(spec["max_customers"])
             return 200, self.state()["config"]
         return 404, {"error": f"no control action {method} {path}"}
 
@@ -557,6 +595,15 @@ def _release(h: _Handler) -> None:
     slot = getattr(h, "slot", None)
     if slot is not None:
         slot.release()
+
+
+def _customer_limit(value: object) -> int | None:
+    """A valid max_customers: a positive whole number, or None to switch the rule off."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError("max_customers must be a positive whole number, or null to switch the rule off")
+    return value
 
 
 def _running_clock(start_at: float | None, speed: float) -> Callable[[], float]:

@@ -27,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--token", default="demo-token", help="data request token (basic auth password)")
         parser.add_argument("--tenant-tz", default="UTC", help="tenant time zone: day boundaries, schedules without a zone")
         parser.add_argument("--start", default=None, metavar="ISO", help="simulated start time, e.g. 2026-03-02T10:00")
+        parser.add_argument("--max-customers", type=int, default=10, metavar="N",
+                            help="503 when more than N tenants have a request in flight at once (0: never)")
 
     def handle(self, *args, **options):
         sim = self._server(options)
@@ -54,6 +56,8 @@ class Command(BaseCommand):
             raise CommandError("--speed must be positive")
         if options["latency"] < 0:
             raise CommandError("--latency must not be negative")
+        if options["max_customers"] < 0:
+            raise CommandError("--max-customers must not be negative (0 switches the rule off)")
         try:
             tz = ZoneInfo(options["tenant_tz"])
         except (ZoneInfoNotFoundError, ValueError):
@@ -70,6 +74,7 @@ class Command(BaseCommand):
             port=options["port"], agents=options["agents"], queues=options["queues"], seed=options["seed"],
             latency_ms=options["latency"], speed=options["speed"], host=options["host"], tenant=options["tenant"],
             token=options["token"], tenant_tz=options["tenant_tz"], start_at=start_at,
+            max_customers=options["max_customers"] or None,
         )
 
     def _announce(self, sim: SimulatorServer, base_url: str, options) -> None:
