@@ -71,6 +71,7 @@ def board_context(
     rotation: list | None = None,
     boards: list | None = None,
     user=None,
+    time_zone: str | None = None,
 ) -> dict:
     """The context the lead's views give the templates, plus `ws_url` (tests only) in config."""
     ws_path = f"/ws/boards/{slug}/"
@@ -85,6 +86,8 @@ def board_context(
         "mode": mode,
         "rotation": rotation,
     }
+    if time_zone:
+        config["time_zone"] = time_zone
     context = {
         "board_slug": slug,
         "board_title": title,

@@ -8,7 +8,7 @@ an agent's `status_since` (so the browser's timer does not jump) and the one-hou
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -241,12 +241,61 @@ def aggregate(records: Iterable[Any], metric: str) -> Any:
     return sum(present)
 
 
+def missing_schedule() -> dict:
+    """The `schedule` of a queue mapped to a schedule id that 8x8 no longer lists.
+
+    Same keys as an evaluated schedule, so the page needs no special case to read it; nothing
+    about open or closed is known, so nothing is muted either.
+    """
+    return {
+        "status": None,
+        "label": "Schedule missing",
+        "state": "missing",
+        "name": None,
+        "next_change": None,
+        "next_state": None,
+        "exception": None,
+        "source": "local",
+    }
+
+
+def known_schedule_ids(schedules: Mapping[str, dict], known: Collection[str] | None) -> Collection[str] | None:
+    """The schedule ids 8x8 listed at its last refresh, or None while that is not known.
+
+    A caller that read the list passes it as `known`. Otherwise `schedules` says what it can:
+    the poller evaluates every schedule id the tenant's boards map and leaves out the ones it
+    has no definition for, so once any was evaluated the list had been fetched and the ones
+    left out are not on it. With none evaluated (never fetched, or every mapped schedule gone)
+    nothing is known, and "unknown" must never be shown as "missing".
+    """
+    if known is not None:
+        return known
+    return set(schedules) if schedules else None
+
+
+def queue_schedule(schedule_id: str, schedules: Mapping[str, dict], known: Collection[str] | None) -> dict | None:
+    """What a queue's badge shows: its evaluated schedule, "missing", or None (no schedule)."""
+    if not schedule_id:
+        return None
+    evaluated = schedules.get(schedule_id)
+    if evaluated is not None:
+        return evaluated
+    if known is None or schedule_id in known:
+        # Not fetched yet, or listed but not evaluated this cycle: unknown, not missing.
+        return None
+    return missing_schedule()
+
+
 def _group_schedule(schedules: list[dict | None]) -> dict | None:
-    """A group is open while any member is open."""
+    """A group is open while any member is open.
+
+    A member whose schedule is missing might be open for all we know: unless another member
+    is open, the group says "missing" rather than "closed" (which would mute its alerts).
+    """
     known = [s for s in schedules if s]
     if not known:
         return None
-    for state in ("open", "choice"):
+    for state in ("open", "choice", "missing"):
         members = [s for s in known if s["state"] == state]
         if members:
             return {**members[0], "name": None, "exception": None, "next_change": _earliest(known)}
@@ -258,13 +307,13 @@ def _earliest(schedules: list[dict]) -> str | None:
     return min(changes) if changes else None
 
 
-def _queue_entries(config, queues, schedules, previous, now) -> dict:
+def _queue_entries(config, queues, schedules, known, previous, now) -> dict:
     entries = {}
     for qc in config.queues:
         record = queues.get(qc.queue_id)
         metrics = {m: getattr(record, m, None) for m in config.queue_metrics}
         history_values = {m: getattr(record, m, None) for m in HISTORY_METRICS}
-        schedule = schedules.get(qc.schedule_id) if qc.schedule_id else None
+        schedule = queue_schedule(qc.schedule_id, schedules, known)
         before = previous.get(qc.queue_id)
         entry = {
             "id": qc.queue_id,
@@ -286,8 +335,8 @@ def _same_or_new(before: dict | None, entry: dict) -> dict:
     return before if before == entry else entry
 
 
-def _group_entries(config, queues, schedules, previous, now) -> dict:
-    schedule_of = {qc.queue_id: schedules.get(qc.schedule_id) for qc in config.queues if qc.schedule_id}
+def _group_entries(config, queues, schedules, known, previous, now) -> dict:
+    schedule_of = {qc.queue_id: queue_schedule(qc.schedule_id, schedules, known) for qc in config.queues}
     entries = {}
     for gc in config.groups:
         members = [queues[q] for q in gc.queue_ids if q in queues]
@@ -360,17 +409,20 @@ def compute_board_state(
     schedules: Mapping[str, dict],
     previous: dict | None,
     now: int,
+    known_schedules: Collection[str] | None = None,
 ) -> dict:
     """The whole board state for one cycle.
 
     `schedules` maps schedule id to its evaluated state, `now` is the fetch time in epoch
-    seconds.
+    seconds. `known_schedules` holds the ids 8x8 listed at the last schedule refresh (None:
+    not known, see known_schedule_ids); a mapped id not among them shows as missing.
     """
     previous = previous or {}
+    known = known_schedule_ids(schedules, known_schedules)
     return {
         "board": board_section(config),
-        "queues": _queue_entries(config, snapshot.queues, schedules, previous.get("queues") or {}, now),
-        "groups": _group_entries(config, snapshot.queues, schedules, previous.get("groups") or {}, now),
+        "queues": _queue_entries(config, snapshot.queues, schedules, known, previous.get("queues") or {}, now),
+        "groups": _group_entries(config, snapshot.queues, schedules, known, previous.get("groups") or {}, now),
         "agents": _agent_entries(config, snapshot, previous.get("agents") or {}, now) if config.show_agents else {},
     }
 
@@ -381,6 +433,7 @@ def compute_boards(
     schedules: Mapping[str, dict],
     previous: Mapping[str, dict | None],
     now: int,
+    known_schedules: Collection[str] | None = None,
 ) -> dict[str, dict]:
     """Every board of a tenant for one cycle; `previous` maps slug to last state (or None)."""
     last_agents: dict[str, dict] = {}
@@ -388,4 +441,7 @@ def compute_boards(
         if state:
             last_agents.update(state.get("agents") or {})
     snapshot.prepare_agents(last_agents, now)
-    return {c.slug: compute_board_state(c, snapshot, schedules, previous.get(c.slug), now) for c in configs}
+    return {
+        c.slug: compute_board_state(c, snapshot, schedules, previous.get(c.slug), now, known_schedules)
+        for c in configs
+    }

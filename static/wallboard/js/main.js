@@ -13,7 +13,7 @@ import { formatClock, toMillis } from "./format.js";
 import { BoardConnection, websocketUrl } from "./protocol.js";
 import { KioskView } from "./render-kiosk.js";
 import { SupervisorView } from "./render-supervisor.js";
-import { alertKeys, setAttr, setText } from "./render-common.js";
+import { alertKeys, setAttr, setName, setText } from "./render-common.js";
 import { disableSound, enableSound, playAlert, soundEnabled } from "./sound.js";
 
 const RELOAD_GUARD_KEY = "wb-last-reload";
@@ -51,15 +51,19 @@ function guardedReload() {
   }, wait);
 }
 
+// Upstream trouble in words for the people in the room, keyed on the status `state`. The
+// status `message` carries technical detail (addresses, parser positions) for supervisors and
+// administrators: a TV never shows it.
 const STATUS_TEXT = {
   degraded: "8x8 is not answering properly",
-  unauthorised: "8x8 refused the credentials: an administrator must check the tenant token",
-  unreachable: "8x8 cannot be reached",
+  unauthorised: "8x8 refused the token — ask your administrator",
+  unreachable: "8x8 is not answering",
   busy: "8x8 is busy",
-  malformed: "8x8 sent an answer that could not be read",
-  disabled: "Polling is disabled for this tenant",
+  malformed: "8x8's answer could not be read",
+  disabled: "Updates from 8x8 are switched off — ask your administrator",
   pending: "Waiting for the first data from 8x8",
 };
+const STATUS_FALLBACK = "8x8 is having trouble";
 
 class Board {
   constructor(config) {
@@ -126,7 +130,7 @@ class Board {
 
   _connect(pathOrUrl, title) {
     if (this.conn) this.conn.stop();
-    if (title) setText(this.titleEl, title);
+    if (title) setName(this.titleEl, title);
     this.root.dataset.loading = "1";
     this.conn = new BoardConnection({
       url: websocketUrl(pathOrUrl),
@@ -165,7 +169,7 @@ class Board {
   _onSnapshot(state, msg) {
     delete this.root.dataset.loading;
     const board = state.board || {};
-    if (board.title) setText(this.titleEl, board.title);
+    if (board.title) setName(this.titleEl, board.title);
     // The page's theme comes from the view; a later change of the board's theme applies live.
     this.boardTheme = board.theme;
     this.view.render(state, null);
@@ -176,7 +180,7 @@ class Board {
   _onPatch(state, dirty) {
     const board = state.board || {};
     if (dirty.board || dirty.all) {
-      if (board.title) setText(this.titleEl, board.title);
+      if (board.title) setName(this.titleEl, board.title);
       if (board.theme !== this.boardTheme) {
         this.boardTheme = board.theme;
         if (!this.params.get("theme")) this._applyTheme(board.theme);
@@ -252,7 +256,7 @@ class Board {
     this.previousAlerts = keys;
   }
 
-  _banner(name, text, level) {
+  _banner(name, text, level, detail = "") {
     const node = this.banners[name];
     if (!node) return;
     const show = Boolean(text);
@@ -261,16 +265,30 @@ class Board {
       setText(node.querySelector(".banner-text") || node, text);
       setAttr(node, "data-level", level);
     }
+    const detailEl = node.querySelector(".banner-detail");
+    const shown = show && detail && detail !== text ? detail : "";
+    if (detailEl) {
+      setText(detailEl, shown);
+      if (detailEl.hidden === Boolean(shown)) detailEl.hidden = !shown;
+    }
+    setAttr(node, "title", shown || null);
+  }
+
+  /** The status banner's words: what is wrong and how old the numbers are, nothing technical. */
+  _statusText(status) {
+    const text = STATUS_TEXT[status.state] || STATUS_FALLBACK;
+    const lastOk = toMillis(status.last_ok);
+    if (status.state === "pending" || !Number.isFinite(lastOk)) return text;
+    return `${text}. Showing the last good data from ${formatClock(lastOk, { timeZone: this.config.time_zone })}`;
   }
 
   _renderBanners() {
     const now = Date.now();
     const st = this.status;
     if (st && st.state && st.state !== "ok") {
-      let text = st.message || STATUS_TEXT[st.state] || `8x8 status: ${st.state}`;
-      const lastOk = toMillis(st.last_ok);
-      if (Number.isFinite(lastOk)) text += ` · last good data ${formatClock(lastOk, { timeZone: this.config.time_zone })}`;
-      this._banner("status", text, st.state === "pending" ? "info" : "alert");
+      // Supervisors get 8x8's detail on a second, smaller line; TVs only the words above.
+      const detail = this.mode === "supervisor" && typeof st.message === "string" ? st.message : "";
+      this._banner("status", this._statusText(st), st.state === "pending" ? "info" : "alert", detail);
       setAttr(this.root, "data-upstream", st.state);
     } else {
       this._banner("status", "", null);

@@ -16,6 +16,43 @@ export function setText(node, text) {
   if (node.textContent !== value) node.textContent = value;
 }
 
+/** At most this many characters of a name reach the page; `title` holds the whole name. */
+export const NAME_MAX = 200;
+
+const graphemes = typeof Intl !== "undefined" && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+
+/**
+ * The first `max` characters of `text`, with "…" when cut.
+ *
+ * A name is whatever 8x8 or an administrator typed, 10,000 characters included: laying out
+ * and re-setting text nodes that long on every patch costs TVs dearly, and CSS ellipsis still
+ * measures the whole string. Characters are user-perceived ones, so an emoji is never halved.
+ */
+export function capText(text, max = NAME_MAX) {
+  const value = text === null || text === undefined ? "" : String(text);
+  // Code units never undercount characters: anything this short is shown whole.
+  if (value.length <= max) return value;
+  // Segments (or code points, without Intl.Segmenter) are read lazily: a long name stops at max.
+  const parts = [];
+  for (const piece of graphemes ? graphemes.segment(value) : value) {
+    if (parts.length === max) return `${parts.join("")}…`;
+    parts.push(graphemes ? piece.segment : piece);
+  }
+  return value;
+}
+
+// The full name each node shows: skips the cap (and the title) when the name did not change.
+const shownNames = new WeakMap();
+
+/** Show a name cut to `max` characters with the whole of it on hover (`title`). */
+export function setName(node, text, max = NAME_MAX) {
+  const full = text === null || text === undefined ? "" : String(text);
+  if (shownNames.get(node) === full) return;
+  shownNames.set(node, full);
+  setText(node, capText(full, max));
+  setAttr(node, "title", full || null);
+}
+
 export function setAttr(node, name, value) {
   if (value === null || value === undefined || value === false) {
     if (node.hasAttribute(name)) node.removeAttribute(name);
@@ -91,11 +128,14 @@ export function alertKeys(state) {
   return keys;
 }
 
-const SCHEDULE_LABEL = { open: "Open", closed: "Closed", choice: "Choice" };
+const SCHEDULE_LABEL = { open: "Open", closed: "Closed", choice: "Choice", missing: "Schedule missing" };
+const SCHEDULE_ICON = { open: "open", closed: "closed", choice: "choice", missing: "warning" };
+// A mapped schedule 8x8 no longer has: open or closed is unknown, and only admin can fix it.
+const MISSING_TITLE = "The schedule mapped to this queue no longer exists at 8x8: ask an administrator to map another one";
 const NEXT_VERB = { open: "opens", closed: "closes", choice: "changes" };
 const CURRENT_VERB = { open: "closes", closed: "opens", choice: "changes" };
 
-/** A schedule badge (open/closed/choice) with a countdown to the next change. */
+/** A schedule badge (open/closed/choice, or missing) with a countdown to the next change. */
 export class ScheduleBadge {
   constructor() {
     this.el = el("span", "badge", { "data-metric": "schedule" });
@@ -120,14 +160,14 @@ export class ScheduleBadge {
     const state = SCHEDULE_LABEL[schedule.state] ? schedule.state : "choice";
     setAttr(this.el, "data-state", state);
     setAttr(this.count, "data-schedule", state);
-    setIcon(this.icon, state === "open" ? "open" : state === "closed" ? "closed" : "choice");
+    setIcon(this.icon, SCHEDULE_ICON[state]);
     let label = SCHEDULE_LABEL[state];
     if (state === "choice" && schedule.label) label = String(schedule.label).replace(/^CHOICE/i, "Choice");
     // "Closed · Christmas Day": on a TV nobody hovers for a tooltip.
     if (schedule.exception) label = `${label} · ${schedule.exception}`;
     setText(this.label, label);
     setAttr(this.el, "data-exception", schedule.exception || null);
-    const title = [schedule.name, schedule.exception ? `Exception: ${schedule.exception}` : ""].filter(Boolean).join(" · ");
+    const title = state === "missing" ? MISSING_TITLE : [schedule.name, schedule.exception ? `Exception: ${schedule.exception}` : ""].filter(Boolean).join(" · ");
     setAttr(this.el, "title", title || null);
     this.nextMs = toMillis(schedule.next_change);
     this.verb = NEXT_VERB[schedule.next_state] || CURRENT_VERB[state];

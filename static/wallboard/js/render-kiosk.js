@@ -4,7 +4,7 @@
 
 import { agentStateInfo, formatDuration, formatMetric, groupName, mediaLabel, metricInfo } from "./format.js";
 import { Sparkline } from "./sparkline.js";
-import { agentIconName, byAgentState, byPosition, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setText } from "./render-common.js";
+import { agentIconName, byAgentState, byPosition, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setName, setText } from "./render-common.js";
 
 const SPARK_METRICS = [
   ["queue_size", "Waiting"],
@@ -64,7 +64,7 @@ class QueueTile {
   update(item, board) {
     const names = Array.isArray(board.queue_metrics) && board.queue_metrics.length ? board.queue_metrics : Object.keys(item.metrics || {});
     if (names.join(",") !== this.metricsKey) this._buildMetrics(names);
-    setText(this.nameEl, item.name || this.id);
+    setName(this.nameEl, item.name || this.id);
     if (this.kind === "groups") {
       const n = Array.isArray(item.queue_ids) ? item.queue_ids.length : 0;
       setText(this.subEl, `Group · ${n} ${n === 1 ? "queue" : "queues"}`);
@@ -124,8 +124,8 @@ class AgentRow {
     setAttr(this.el, "data-agent-state", state);
     setIcon(this.icon, agentIconName(state));
     setText(this.stateEl, agentStateInfo(state).label);
-    setText(this.nameEl, agent.name || agent.id);
-    setText(this.groupEl, groupName(agent, board));
+    setName(this.nameEl, agent.name || agent.id);
+    setName(this.groupEl, groupName(agent, board));
     this.since = Number(agent.status_since);
     this.sortKey = `${agentStateInfo(state).order}|${String(agent.name || "").toLowerCase()}|${agent.id}`;
   }

@@ -3,9 +3,11 @@
 
 import { AGENT_STATES, agentStateInfo, formatDuration, formatMetric, groupName, mediaLabel, metricInfo } from "./format.js";
 import { Sparkline } from "./sparkline.js";
-import { agentIconName, byPosition, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setText } from "./render-common.js";
+import { agentIconName, byPosition, capText, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setName, setText } from "./render-common.js";
 
 const LEVELS = new Set(["ok", "warn", "alert"]);
+// Filter options: enough of a name to tell groups and queues apart in a drop-down.
+const OPTION_MAX = 60;
 
 class QueueRow {
   constructor(kind, id) {
@@ -14,7 +16,7 @@ class QueueRow {
     if (kind === "groups") this.el.dataset.groupId = id;
     else this.el.dataset.queueId = id;
     const nameCell = el("th", "q-name", { scope: "row" });
-    this.nameEl = el("span", "", { "data-metric": "name" });
+    this.nameEl = el("span", "q-name-text", { "data-metric": "name" });
     this.subEl = el("span", "q-sub");
     nameCell.append(this.nameEl, this.subEl);
     const schedCell = el("td", "q-sched");
@@ -41,7 +43,7 @@ class QueueRow {
       this.el.appendChild(this.sparkCell);
       this.metricsKey = names.join(",");
     }
-    setText(this.nameEl, item.name || item.id);
+    setName(this.nameEl, item.name || item.id);
     if (this.kind === "groups") {
       const n = Array.isArray(item.queue_ids) ? item.queue_ids.length : 0;
       setText(this.subEl, `Group · ${n} queues`);
@@ -93,8 +95,8 @@ class AgentRow {
     setAttr(this.el, "data-agent-state", state);
     setIcon(this.icon, agentIconName(state));
     setText(this.stateEl, agentStateInfo(state).label);
-    setText(this.nameEl, agent.name || agent.id);
-    setText(this.groupEl, this.groupLabel);
+    setName(this.nameEl, agent.name || agent.id);
+    setName(this.groupEl, this.groupLabel);
     this.since = Number(agent.status_since);
   }
 
@@ -151,7 +153,11 @@ export class SupervisorView {
     this.optionsKey = "";
     this.summary = new Map();
 
-    this._onFilter = () => this._arrangeAgents();
+    this.optionKeys = new Map();
+    this._onFilter = (event) => {
+      if (event && event.target.tagName === "SELECT") this._titleSelect(event.target);
+      this._arrangeAgents();
+    };
     for (const f of Object.values(this.filters)) if (f) f.addEventListener(f.tagName === "INPUT" ? "input" : "change", this._onFilter);
     this._onSort = (event) => {
       const button = event.target.closest("[data-sort]");
@@ -282,19 +288,29 @@ export class SupervisorView {
 
   _syncOptions(select, entries, key) {
     if (!select) return;
+    // Kept here, not in a data attribute: the key holds every name, however long.
     const k = entries.map((e) => e.join("=")).join("|");
-    if (select.dataset.optionsKey === k) return;
-    select.dataset.optionsKey = k;
+    if (this.optionKeys.get(key) === k) return;
+    this.optionKeys.set(key, k);
     const current = select.value;
     while (select.options.length > 1) select.remove(1);
     for (const [value, label] of entries) {
       const option = el("option");
       option.value = value;
-      option.textContent = label;
+      // A select is as wide as its longest option: cut long names, the whole one on hover.
+      option.textContent = capText(label, OPTION_MAX);
+      if (option.textContent !== label) option.title = label;
       select.appendChild(option);
     }
     select.value = entries.some(([v]) => v === current) ? current : "";
+    this._titleSelect(select);
     if (key === "queue") select.closest("label").hidden = entries.length === 0;
+  }
+
+  /** The chosen option's whole name on hover over the closed select. */
+  _titleSelect(select) {
+    const option = select.selectedOptions[0];
+    setAttr(select, "title", option && option.title ? option.title : null);
   }
 
   _fillGroupOptions(agents) {
