@@ -32,15 +32,29 @@ function readConfig() {
   return config;
 }
 
-/** Reload, but never more than once per RELOAD_MIN_GAP_MS (a mismatch that persists would loop). */
-function guardedReload() {
+// Close codes that mean the server changed its mind about this page (docs/protocol.md): a
+// display revoked, re-issued or switched (4401), access gone or never there (4403), a board
+// deleted (4404). Reconnecting cannot help; loading the page again asks the server what this
+// screen may show now: the display's current board, the "no valid link" page, or the login.
+const ACCESS_CLOSE_CODES = new Set([4401, 4403, 4404]);
+// A page the server serves but whose socket it keeps refusing (a proxy stripping the Origin)
+// must not reload every few seconds for weeks.
+const ACCESS_RELOAD_GAP_MS = 60000;
+const ACCESS_TEXT = {
+  4401: "This display was revoked: ask an administrator for a new display link",
+  4403: "This screen is not allowed to show the board",
+  4404: "This board no longer exists",
+};
+
+/** Reload, but never more than once per gap (a mismatch that persists would loop). */
+function guardedReload(minGap = RELOAD_MIN_GAP_MS) {
   let last = 0;
   try {
     last = Number(sessionStorage.getItem(RELOAD_GUARD_KEY)) || 0;
   } catch (e) {
     /* storage disabled */
   }
-  const wait = Math.max(0, last + RELOAD_MIN_GAP_MS - Date.now());
+  const wait = Math.max(0, last + minGap - Date.now());
   setTimeout(() => {
     try {
       sessionStorage.setItem(RELOAD_GUARD_KEY, String(Date.now()));
@@ -229,6 +243,7 @@ class Board {
     if (state === "closed") {
       if (!this.closedSince) this.closedSince = Date.now();
       this.closeCode = code;
+      if (ACCESS_CLOSE_CODES.has(code)) guardedReload(ACCESS_RELOAD_GAP_MS);
     } else if (state === "open") {
       this.closedSince = 0;
       this.closeCode = null;
@@ -300,8 +315,8 @@ class Board {
     } else {
       this._banner("stale", "", null);
     }
-    if (this.closeCode === 4401 || this.closeCode === 4403) {
-      this._banner("connection", this.closeCode === 4401 ? "This display was revoked: ask an administrator for a new display link" : "This screen is not allowed to show the board", "alert");
+    if (ACCESS_CLOSE_CODES.has(this.closeCode)) {
+      this._banner("connection", ACCESS_TEXT[this.closeCode], "alert");
     } else if (this.connState !== "open" && this.closedSince && now - this.closedSince > 3000) {
       this._banner("connection", "Connection to the server lost: reconnecting…", "warn");
     } else {
