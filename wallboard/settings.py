@@ -7,17 +7,23 @@ FIELD_ENCRYPTION_KEYS; `manage.py check --deploy` passes with those.
 
 from __future__ import annotations
 
+import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from wallboard.env import (
+    allowed_hosts_problem,
     env_bool,
+    env_fernet_keys,
     env_float,
     env_int,
     env_list,
-    env_required,
+    env_secret_key,
     env_str,
     env_timezone,
     env_url,
@@ -27,16 +33,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", True)
 
+# Published here, so development only: production refuses it (here and in wallboard/checks.py).
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-5b1f0d9c7e2a4f3b8c6d1e0f9a8b7c6d5e4f3a2b1c0d"
 if DEBUG:
-    SECRET_KEY = env_str("SECRET_KEY") or "dev-only-insecure-key-5b1f0d9c7e2a4f3b8c6d1e0f9a8b7c6d5e4f3a2b1c0d"
+    SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 else:
-    SECRET_KEY = env_required("SECRET_KEY")
-    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters of random text")
+    SECRET_KEY = env_secret_key("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
-if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off (comma-separated host names)")
+if not DEBUG and allowed_hosts_problem(ALLOWED_HOSTS):
+    raise ImproperlyConfigured(allowed_hosts_problem(ALLOWED_HOSTS))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -47,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
+    "csp",
     "wallboard.core",
     "wallboard.vcc",
     "wallboard.simulator",
@@ -58,12 +66,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wallboard.urls"
@@ -90,9 +101,36 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+
+
+def private_sqlite_file(name: str) -> None:
+    """Create the SQLite file readable by its owner only (0600), before Django opens it.
+
+    SQLite would create it 0644 (world-readable: encrypted tokens, password hashes, sessions),
+    and its journal and WAL files copy the database file's mode. Created here, with the mode
+    given to open() itself, because a chmod after the first connect leaves a moment in which
+    another local user can open the file and keep reading it. An existing file is tightened
+    too. Failures are left to Django, which says them better when it opens the file (a file
+    that is not ours to change, a read-only folder).
+    """
+    if not name or name == ":memory:" or name.startswith("file:") or not os.path.isdir(os.path.dirname(name) or "."):
+        return
+    try:
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except OSError:
+            pass
+    except OSError:
+        pass
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, worker and beat share one file: wait for locks rather than fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    private_sqlite_file(str(DATABASES["default"]["NAME"]))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -176,22 +214,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
 # --- Wallboard ------------------------------------------------------------------------------
 # Fernet keys (comma-separated, newest first) that encrypt tenant tokens at rest. Rotation:
 # put a new key first, run `manage.py rotate_tokens`, then drop the old key.
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+FIELD_ENCRYPTION_KEYS = env_fernet_keys("FIELD_ENCRYPTION_KEYS")
 if not DEBUG and not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (see README)")
 
-# Upstream limits for the 8x8 client: both calls of a cycle must fit well inside 10 s.
-VCC_CONNECT_TIMEOUT = env_float("VCC_CONNECT_TIMEOUT", 2.0, minimum=0.1)
-VCC_READ_TIMEOUT = env_float("VCC_READ_TIMEOUT", 3.0, minimum=0.1)
+# Upstream limits for the 8x8 client: both calls of a cycle must fit well inside 10 s. The
+# maxima only stop absurd values (a poll task is cut after 9.5 s whatever these say).
+VCC_CONNECT_TIMEOUT = env_float("VCC_CONNECT_TIMEOUT", 2.0, minimum=0.1, maximum=30.0)
+VCC_READ_TIMEOUT = env_float("VCC_READ_TIMEOUT", 3.0, minimum=0.1, maximum=60.0)
 VCC_MAX_BODY_BYTES = env_int("VCC_MAX_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
 
 # After giving up on an 8x8 request (timeout), send nothing to that tenant for this long: 8x8
 # is still working on it and would count a new request as a second one in flight (503).
-WALLBOARD_ABANDONED_HOLD = env_float("WALLBOARD_ABANDONED_HOLD", 12.0, minimum=0.0)
+WALLBOARD_ABANDONED_HOLD = env_float("WALLBOARD_ABANDONED_HOLD", 12.0, minimum=0.0, maximum=600.0)
 # Beat ticks every second and enqueues the polls that are due; see wallboard/polling.
-WALLBOARD_TICK_SECONDS = env_float("WALLBOARD_TICK_SECONDS", 1.0, minimum=0.1)
+# At most 5 s: the shortest poll interval a tenant may have.
+WALLBOARD_TICK_SECONDS = env_float("WALLBOARD_TICK_SECONDS", 1.0, minimum=0.1, maximum=5.0)
 # After 8x8 refuses a tenant's credentials, try again this often (not every cycle).
-WALLBOARD_UNAUTHORISED_RETRY = env_float("WALLBOARD_UNAUTHORISED_RETRY", 60.0, minimum=1.0)
+WALLBOARD_UNAUTHORISED_RETRY = env_float("WALLBOARD_UNAUTHORISED_RETRY", 60.0, minimum=1.0, maximum=3600.0)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-polls": {
         "task": "wallboard.polling.tasks.tick",
@@ -216,14 +256,92 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# At INFO the log says what changes: a tenant's polling state, errors, what administrators
+# did. Celery's lines for each beat tick, each task received and each task done (three a second
+# of nothing) show at DEBUG only. Worker and beat log through this dict too (they do not hijack
+# the root logger), but Celery sets the root level from their --loglevel: give them LOG_LEVEL
+# there (wallboard/core/stack.py, docker-compose.yml).
+LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").strip().upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+# A logger's own level decides what reaches the handlers, so it may never be below LOG_LEVEL.
+_PER_TASK_LEVEL = "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Access logs would carry display-token URLs; the kiosk view swaps the token for a cookie.
         "django.channels.server": {"level": "WARNING"},
+        "celery.beat": {"level": _PER_TASK_LEVEL},  # "Sending due task" every tick
+        "celery.worker.strategy": {"level": _PER_TASK_LEVEL},  # "Task ... received"
+        "celery.app.trace": {"level": _PER_TASK_LEVEL},  # "Task ... succeeded in"; failures are errors
+        "celery.worker.request": {"level": _PER_TASK_LEVEL},  # "Discarding revoked task": an expired tick
     },
+}
+
+# --- Login throttling (django-axes) -----------------------------------------------------------
+# Five wrong passwords for one user name from one address lock that pair out for 15 minutes
+# (each further try meanwhile starts the 15 minutes again): a person who mistypes gets through,
+# a guesser gets about 480 tries a day instead of thousands a minute. Keyed on the pair, not the
+# user name alone, so nobody can lock an administrator out from elsewhere by failing on purpose.
+# The address is REMOTE_ADDR: behind a reverse proxy the ASGI server puts the client's there
+# (uvicorn --proxy-headers, trusting only the proxy: FORWARDED_ALLOW_IPS; see docs/admin.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A success clears the count, so typos scattered over a day never add up to a lockout.
+AXES_RESET_ON_SUCCESS = True
+# The sign-in page says what happened and for how long (the admin login shows it too).
+AXES_LOCKOUT_TEMPLATE = "registration/login.html"
+# Its start-up banner would be one more line on stderr of every management command (the `vcc`
+# commands promise exactly one line there on failure); lockouts are still logged as warnings.
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
+
+# --- /healthz ---------------------------------------------------------------------------------
+# Monitoring systems send it as `Authorization: Bearer <token>` to see each tenant's polling
+# state; without it (or a staff session) /healthz says only up/down and counts.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "") or ""
+if HEALTHZ_TOKEN and len(HEALTHZ_TOKEN) < 20:
+    raise ImproperlyConfigured("HEALTHZ_TOKEN must be at least 20 characters of random text")
+
+
+# --- Content Security Policy (django-csp) ------------------------------------------------------
+def csp_websocket_sources(hosts: list[str], schemes: tuple[str, ...]) -> list[str]:
+    """ws(s):// sources, on any port, for the host names this site answers to.
+
+    CSP3 browsers let 'self' cover same-origin websockets, but the older Chromium and WebKit
+    builds of smart TVs follow CSP2, where 'self' means http(s) only and the board's websocket
+    would be refused. IPv6 literals and "*" cannot be written as CSP sources: 'self' covers them.
+    """
+    sources = []
+    for host in hosts:
+        name = host.removeprefix(".")
+        if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", name):
+            continue
+        names = [name, f"*.{name}"] if host.startswith(".") else [name]
+        sources += [f"{scheme}://{each}:*" for each in names for scheme in schemes]
+    return sources
+
+
+# Only this site's own files run or style the pages, and nothing may frame them. The sign-in
+# page's inline <style> carries the per-response nonce; no 'unsafe-inline' anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "connect-src": [SELF, *csp_websocket_sources(ALLOWED_HOSTS, ("ws", "wss") if DEBUG else ("wss",))],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
 }
