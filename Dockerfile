@@ -16,4 +16,4 @@ USER wallboard
 EXPOSE 8000
 CMD ["uvicorn", "wallboard.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
      "--ws", "wallboard.live.wsprotocol:WebSocketProtocol", "--ws-per-message-deflate", "true", "--ws-max-size", "4096", \
-     "--proxy-headers", "--forwarded-allow-ips", "*", "--no-access-log"]
+     "--proxy-headers", "--no-access-log"]

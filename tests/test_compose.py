@@ -59,3 +59,11 @@ def test_it_caps_websocket_frames_before_they_reach_the_application():
     command = " ".join(load()["services"]["web"]["command"].split())
     assert "--ws-max-size 4096" in command
     assert '"--ws-max-size", "4096"' in (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()
+
+
+def test_it_believes_forwarded_addresses_only_from_the_proxy():
+    # With '*' uvicorn takes the client's own X-Forwarded-For: a fresh lockout count per request.
+    web = load()["services"]["web"]["command"]
+    assert "--forwarded-allow-ips" not in web
+    assert "--forwarded-allow-ips" not in (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()
+    assert "FORWARDED_ALLOW_IPS" in load()["x-app"]["environment"]

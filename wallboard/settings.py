@@ -131,6 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, worker and beat share one file: wait for locks rather than fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     private_sqlite_file(str(DATABASES["default"]["NAME"]))
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable database must fail /healthz and a request in seconds, not hang for minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=1, maximum=60))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
