@@ -32,6 +32,20 @@ log = logging.getLogger(__name__)
 CHANGE = ("change",)
 
 
+def _named(kind: str, obj: Tenant | Display) -> str:
+    """How log lines name what an action changed: its name (quoted: typed by people) and its id."""
+    return f"{kind} {obj.name!r} (id {obj.pk})"
+
+
+def _log_action(request: HttpRequest, what: str, done: str, detail: str = "") -> None:
+    """One INFO line per thing an administrator changed or tried, saying who did it."""
+    log.info("%s: %s by %r%s", what, done, request.user.get_username(), f"; {detail}" if detail else "")
+
+
+def _reach(display: Display, unreached: list[Display]) -> str:
+    return "its screens could not be told live" if display in unreached else "its screens were told live"
+
+
 class AdminMedia:
     """The admin stylesheet that keeps long (untrusted) names from widening the forms."""
 
@@ -55,9 +69,9 @@ class TenantAdmin(admin.ModelAdmin):
     list_filter = ["enabled"]
     search_fields = ["name", "tenant_name"]
     actions = ["test_connection"]
-    readonly_fields = ["health_summary", "token_status"]
+    readonly_fields = ["health_summary", "token_status", "api_key_status"]
     fieldsets = [
-        (None, {"fields": ["name", "base_url", "tenant_name", "token"]}),
+        (None, {"fields": ["name", "base_url", "tenant_name", "token", "api", "api_key"]}),
         ("Polling", {"fields": ["time_zone", "response_format", "poll_interval", "schedule_refresh_interval", "enabled"]}),
         ("Health", {"fields": ["health_summary"]}),
     ]
@@ -66,13 +80,14 @@ class TenantAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         """Without the change permission an existing tenant's fields are shown read-only, as values.
 
-        The token's value is the decrypted secret, so a viewer gets a placeholder instead.
+        The token's and API key's values are decrypted secrets, so a viewer gets placeholders instead.
         """
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or self.has_change_permission(request, obj):  # the add page is always a form
             return fieldsets
+        secrets = {"token": "token_status", "api_key": "api_key_status"}
         return [
-            (name, {**options, "fields": ["token_status" if f == "token" else f for f in options["fields"]]})
+            (name, {**options, "fields": [secrets.get(f, f) for f in options["fields"]]})
             for name, options in fieldsets
         ]
 
@@ -108,10 +123,15 @@ class TenantAdmin(admin.ModelAdmin):
     def token_status(self, tenant: Tenant) -> str:
         return "Stored encrypted; never shown."
 
+    @admin.display(description="API key")
+    def api_key_status(self, tenant: Tenant) -> str:
+        return "Stored encrypted; never shown." if tenant.api_key else "None stored."
+
     @admin.action(description="Test connection (agents, queues, schedules)", permissions=CHANGE)
     def test_connection(self, request: HttpRequest, queryset) -> None:
         for tenant in queryset:
             ok, message = services.test_tenant_connection(tenant)
+            _log_tested(request, tenant, message)
             self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
 
     def get_urls(self):
@@ -127,8 +147,13 @@ class TenantAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, tenant):
             raise PermissionDenied
         ok, message = services.test_tenant_connection(tenant)
+        _log_tested(request, tenant, message)
         self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
         return HttpResponseRedirect(reverse("admin:boards_tenant_change", args=[pk]))
+
+
+def _log_tested(request: HttpRequest, tenant: Tenant, message: str) -> None:
+    _log_action(request, _named("tenant", tenant), "connection tested", message.removeprefix(f"{tenant}: "))
 
 
 # --- Boards -----------------------------------------------------------------------------------
@@ -340,9 +365,12 @@ class DisplayAdmin(admin.ModelAdmin):
         return display.user_agent[:60]
 
     def save_model(self, request, obj: Display, form, change) -> None:
-        if not obj.token_hash:
+        issued = not obj.token_hash
+        if issued:
             request._wb_issued = [(obj, obj.issue_token())]
         super().save_model(request, obj, form, change)
+        if issued:
+            _log_action(request, _named("display", obj), "URL issued")
 
     def response_add(self, request, obj, post_url_continue=None):
         issued = getattr(request, "_wb_issued", None)
@@ -365,12 +393,17 @@ class DisplayAdmin(admin.ModelAdmin):
 
     @admin.action(description="Issue new URL (the old one stops working)", permissions=CHANGE)
     def issue_new_url(self, request: HttpRequest, queryset) -> TemplateResponse:
-        return self._issued_page(request, services.issue_new_urls(queryset))
+        issued = services.issue_new_urls(queryset)
+        for display, _ in issued:
+            _log_action(request, _named("display", display), "new URL issued (the old one stops working)")
+        return self._issued_page(request, issued)
 
     @admin.action(description="Revoke (screens disconnect at once)", permissions=CHANGE)
     def revoke(self, request: HttpRequest, queryset) -> None:
         displays = list(queryset)
         unreached = services.revoke_displays(displays)
+        for display in displays:
+            _log_action(request, _named("display", display), "revoked", _reach(display, unreached))
         self.message_user(request, f"Revoked {len(displays)} display(s).", messages.SUCCESS)
         if unreached:
             self.message_user(
@@ -383,6 +416,8 @@ class DisplayAdmin(admin.ModelAdmin):
     def reload_now(self, request: HttpRequest, queryset) -> None:
         displays = list(queryset)
         unreached = [d for d in displays if not services.send_control(d, "reload")]
+        for display in displays:
+            _log_action(request, _named("display", display), "asked to reload", _reach(display, unreached))
         self._report_unreached(request, unreached)
         self.message_user(request, f"Asked {len(displays) - len(unreached)} display(s) to reload.", messages.SUCCESS)
 
@@ -398,6 +433,8 @@ class DisplayAdmin(admin.ModelAdmin):
             board = form.cleaned_data["board"]
             displays = list(queryset)
             unreached = services.switch_displays(displays, board, form.cleaned_data.get("seconds") or 60)
+            for display in displays:
+                _log_action(request, _named("display", display), f"switched to board {board.slug!r}", _reach(display, unreached))
             self._report_unreached(request, unreached)
             reached = len(displays) - len(unreached)
             self.message_user(request, f"Switched {len(displays)} display(s) to “{board}” ({reached} told live).")

@@ -48,7 +48,7 @@ class DatalistInput(forms.TextInput):
 
 
 class TenantForm(forms.ModelForm):
-    """A tenant; the token is write-only: never rendered, blank on edit keeps the stored one."""
+    """A tenant; the token and API key are write-only: never rendered, blank on edit keeps the stored one."""
 
     base_url = forms.CharField(
         label="Platform URL",
@@ -63,6 +63,21 @@ class TenantForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored encrypted and never shown again. Leave empty to keep the current token.",
     )
+    api = forms.ChoiceField(
+        label="Statistics API",
+        choices=Tenant.APIS,
+        required=False,  # a form posted without it (a script, an older page) keeps what is stored
+        widget=forms.RadioSelect,
+        help_text=Tenant._meta.get_field("api").help_text,
+    )
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="For the statistics gateway. Stored encrypted and never shown again. "
+        "Leave empty to keep the current key.",
+    )
 
     class Meta:
         model = Tenant
@@ -71,6 +86,8 @@ class TenantForm(forms.ModelForm):
             "base_url",
             "tenant_name",
             "token",
+            "api",
+            "api_key",
             "time_zone",
             "response_format",
             "poll_interval",
@@ -85,6 +102,13 @@ class TenantForm(forms.ModelForm):
         if self.instance.pk:
             return self.instance.token
         raise forms.ValidationError("Enter the tenant's data request token (from 8x8 Configuration Manager).")
+
+    def clean_api(self) -> str:
+        return self.cleaned_data.get("api") or self.instance.api or "classic"
+
+    def clean_api_key(self) -> str:
+        # Blank keeps the stored key; the model refuses a gateway tenant without one.
+        return self.cleaned_data.get("api_key", "") or self.instance.api_key or ""
 
 
 # Option labels longer than this are cut with an ellipsis: 8x8 names are untrusted and a

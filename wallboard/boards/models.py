@@ -77,10 +77,23 @@ def default_metrics() -> list[str]:
     return list(DEFAULT_QUEUE_METRICS)
 
 
+def validate_api_key(value: str) -> None:
+    """The gateway's API key travels in an HTTP header: printable ASCII, no space at either end.
+
+    As for the token, the message names the rule only: the value is a secret.
+    """
+    from wallboard.vcc.client import api_key_problem
+
+    problem = api_key_problem(value or "")
+    if problem:
+        raise ValidationError(problem[0].upper() + problem[1:] + ".", code="invalid_api_key")
+
+
 class Tenant(models.Model):
     """An 8x8 Contact Center tenant whose statistics we poll."""
 
     FORMATS = [("json", "JSON"), ("xml", "XML")]
+    APIS = [("classic", "Classic (Data Request Token)"), ("gateway", "Gateway (API key)")]
 
     name = models.CharField("display name", max_length=100, unique=True)
     base_url = models.CharField(
@@ -94,6 +107,15 @@ class Tenant(models.Model):
     )
     token = EncryptedTextField(
         "data request token", validators=[validate_token], help_text="Stored encrypted; never shown again."
+    )
+    api = models.CharField(
+        "statistics API", max_length=8, choices=APIS, default="classic",
+        help_text="The gateway reads each queue on this tenant's boards by id with the API key; agents and "
+        "schedules still use the data request token (the gateway is known to serve queues only).",
+    )
+    api_key = EncryptedTextField(
+        "API key", blank=True, default="", validators=[validate_api_key],
+        help_text="For the statistics gateway. Stored encrypted; never shown again.",
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     response_format = models.CharField(max_length=4, choices=FORMATS, default="json")
@@ -122,6 +144,8 @@ class Tenant(models.Model):
                 self.base_url = validate_base_url(self.base_url)
             except Exception as exc:  # the client raises its own error type with a user message
                 raise ValidationError({"base_url": str(exc)}) from None
+        if self.api == "gateway" and not self.api_key:
+            raise ValidationError({"api_key": "The statistics gateway needs the tenant's API key."})
 
     def client(self):
         """A client for this tenant's APIs (one session per tenant per process)."""

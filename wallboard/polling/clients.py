@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 
 from django.conf import settings
 
@@ -12,8 +13,10 @@ _lock = threading.Lock()
 
 
 def _fingerprint(tenant) -> str:
-    # A changed URL, name, token or format in admin must give a fresh client.
-    raw = "\0".join([tenant.base_url, tenant.tenant_name, tenant.token, tenant.response_format])
+    # A changed URL, name, token, API choice, API key or format in admin must give a fresh client.
+    raw = "\0".join(
+        [tenant.base_url, tenant.tenant_name, tenant.token, tenant.api, tenant.api_key, tenant.response_format]
+    )
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -26,14 +29,44 @@ def client_for(tenant):
         cached = _clients.get(tenant.pk)
         if cached and cached[0] == fingerprint:
             return cached[1]
+        gateway = tenant.api == "gateway"
         client = VccClient(
             tenant.base_url,
             tenant.tenant_name,
             tenant.token,
             fmt=tenant.response_format,
+            api=tenant.api,
+            api_key=tenant.api_key if gateway else None,
+            queue_ids=board_queue_ids(tenant.pk) if gateway else None,
             connect_timeout=settings.VCC_CONNECT_TIMEOUT,
             read_timeout=settings.VCC_READ_TIMEOUT,
             max_bytes=settings.VCC_MAX_BODY_BYTES,
         )
         _clients[tenant.pk] = (fingerprint, client)
         return client
+
+
+def board_queue_ids(tenant_id: int) -> Callable[[], list[str]]:
+    """The ids of every queue the tenant's boards show, read afresh each time it is called.
+
+    The gateway has no queue list, so a gateway client reads these one by one. Asked at each
+    call, not once, because boards change in admin without the client being rebuilt: a queue
+    added to a board is polled from the next cycle on.
+    """
+
+    def ids() -> list[str]:
+        from wallboard.boards.models import BoardAgentGroup, BoardQueue, QueueGroup
+
+        rows = list(
+            BoardQueue.objects.filter(board__tenant_id=tenant_id)
+            .order_by("board_id", "position", "id")
+            .values_list("queue_id", flat=True)
+        )
+        for model in (QueueGroup, BoardAgentGroup):
+            for queue_ids in model.objects.filter(board__tenant_id=tenant_id).order_by("pk").values_list(
+                "queue_ids", flat=True
+            ):
+                rows.extend(str(queue_id) for queue_id in queue_ids or ())
+        return list(dict.fromkeys(rows))
+
+    return ids

@@ -1,5 +1,8 @@
 """The stand-in 8x8 platform over real HTTP: both APIs, auth, the two 503 rules, faults.
 
+Also the statistics gateway's one known form, `/cc/v1/stats/rt/queue/{id}` (JSON only), which
+authenticates with the `X-8x8-Tenant` and `x-api-key` headers instead of basic auth.
+
     sim = SimulatorServer(port=0, agents=50, queues=8, seed=1)
     base_url = sim.start()      # http://127.0.0.1:PORT, serving from a background thread
     sim.faults.add("status", code=503, count=3, target="rtstats")
@@ -57,6 +60,10 @@ ENDPOINT_KINDS = (
     "agents", "agent", "queues", "queue",
     "schedules", "schedule", "schedule_by_name", "schedule_status", "schedule_next", "other",
 )
+# The gateway form seen in real clients (../shared/api/NOTES.md); no list or agent form is known.
+GATEWAY_RE = re.compile(r"^/cc/v1/stats/rt/queue/([^/]+)$")
+TENANT_HEADER = "X-8x8-Tenant"
+API_KEY_HEADER = "x-api-key"
 STATS_RE = re.compile(r"^/api/rtstats/stats/(?:(agents|queues)|(agent|queue)/([^/]+))$")
 SCHED_RE = re.compile(r"^/api/provisioning/(?:(schedules)|schedulesbyname/([^/]+)|schedules/([^/]+?)(?:/(status|nextstatus))?)$")
 # The vendor's own example glues the two parameters together: ?utctime=1360821949898offset=600
@@ -69,6 +76,7 @@ class Route:
     kind: str  # one of ENDPOINT_KINDS
     fmt: str  # "xml" or "json"
     item: str | None = None
+    gateway: bool = False  # the statistics gateway: header credentials, JSON only
 
 
 class HttpError(Exception):
@@ -78,8 +86,14 @@ class HttpError(Exception):
 
 
 def route_of(raw_path: str) -> Route | None:
-    """Which endpoint a path names; the .xml/.json suffix picks the format (XML by default)."""
+    """Which endpoint a path names; the .xml/.json suffix picks the format (XML by default).
+
+    A gateway path takes no suffix: the gateway answers JSON whatever is asked.
+    """
     path = raw_path.rstrip("/") or "/"
+    m = GATEWAY_RE.match(path)
+    if m:
+        return Route("rtstats", "queue", "json", unquote(m.group(1)), gateway=True)
     fmt = "xml"
     for ext in ("xml", "json"):
         if path.endswith("." + ext):
@@ -112,6 +126,12 @@ def basic_auth(header: str | None) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
+def gateway_credentials(headers) -> tuple[str, str] | None:
+    """(tenant, API key) from the gateway's two headers, or None when either is missing."""
+    tenant, key = headers.get(TENANT_HEADER), headers.get(API_KEY_HEADER)
+    return (tenant, key) if tenant and key else None
+
+
 class SimulatorServer:
     """Both 8x8 APIs served from a background thread; see the module docstring."""
 
@@ -129,6 +149,8 @@ class SimulatorServer:
         tenant: str = "demo",
         token: str = "demo-token",
         tenants: dict[str, str] | None = None,
+        api_key: str = "demo-api-key",
+        api_keys: dict[str, str] | None = None,
         tenant_tz: str = "UTC",
         start_at: float | None = None,
         max_customers: int | None = MAX_CUSTOMERS,
@@ -143,6 +165,8 @@ class SimulatorServer:
         self.latency_ms = latency_ms
         self.speed = speed
         self.tenants = dict(tenants) if tenants else {tenant: token}
+        # The gateway's keys: `api_keys` per tenant, else `api_key` for every tenant.
+        self.api_keys = {name: api_key for name in self.tenants} | dict(api_keys or {})
         self.tenant_tz_name = tenant_tz
         self.tenant_tz = ZoneInfo(tenant_tz)
         self._external_clock = clock is not None
@@ -238,6 +262,7 @@ class SimulatorServer:
     def _reset_counters_locked(self) -> None:
         self._requests: Counter[str] = Counter({k: 0 for k in ENDPOINT_KINDS})
         self._by_api: Counter[str] = Counter({"rtstats": 0, "schedules": 0})
+        self._gateway_requests = 0
         self._responses: Counter[str] = Counter()
         self._busy: Counter[str] = Counter({rule: 0 for rule in BUSY_RULES})
         self._max_in_flight: Counter[str] = Counter({t: self._in_flight.get(t, 0) for t in self.tenants})
@@ -264,6 +289,7 @@ class SimulatorServer:
                 "refresh_seconds": REFRESH_SECONDS,
                 "requests": dict(self._requests),
                 "requests_by_api": dict(self._by_api),
+                "gateway_requests": self._gateway_requests,
                 "responses": dict(self._responses),
                 "busy_rejections": sum(self._busy.values()),
                 "busy_by_rule": dict(self._busy),
@@ -302,13 +328,17 @@ class SimulatorServer:
             self._requests[route.kind if route else "other"] += 1
             if route:
                 self._by_api[route.api] += 1
+                self._gateway_requests += route.gateway
         if method != "GET":
             self._send(h, 405, b"Method not allowed\n", "text/plain")
             return
         if route is None:
             self._send(h, 404, b"Not found\n", "text/plain")
             return
-        creds = basic_auth(h.headers.get("Authorization"))
+        if route.gateway:
+            creds = gateway_credentials(h.headers)
+        else:
+            creds = basic_auth(h.headers.get("Authorization"))
         h.slot = self._enter(creds[0] if creds else "")
         try:
             self._serve_api(h, route, url.query, creds)
@@ -317,8 +347,12 @@ class SimulatorServer:
             h.slot = None
 
     def _serve_api(self, h: _Handler, route: Route, query: str, creds: tuple[str, str] | None) -> None:
-        if not self._authorised(route.api, creds):
-            if route.api == "schedules" or creds is None:
+        if not self._authorised(route, creds):
+            if route.gateway:
+                # No basic-auth challenge: a browser's password prompt could not send these headers.
+                status = 401 if creds is None else 403
+                self._send(h, status, b"Unauthorized\n" if status == 401 else b"Forbidden\n", "text/plain")
+            elif route.api == "schedules" or creds is None:
                 # Browsers only prompt for a password on a 401 with a challenge.
                 self._send(h, 401, b"Unauthorized\n", "text/plain", {"WWW-Authenticate": 'Basic realm="8x8"'})
             else:
@@ -345,13 +379,17 @@ class SimulatorServer:
         else:
             self._inject(h, fault, route, status, body, ctype)
 
-    def _authorised(self, api: str, creds: tuple[str, str] | None) -> bool:
+    def _authorised(self, route: Route, creds: tuple[str, str] | None) -> bool:
+        """The tenant's token (basic auth) or, on the gateway, its API key; a revoke fault wins.
+
+        The gateway counts as the statistics API for faults: a "rtstats" revoke refuses it too.
+        """
         if creds is None:
             return False
-        expected = self.tenants.get(creds[0])
+        expected = (self.api_keys if route.gateway else self.tenants).get(creds[0])
         if expected is None or not hmac.compare_digest(expected.encode(), creds[1].encode()):
             return False
-        return not self.faults.revoked(api)
+        return not self.faults.revoked(route.api)
 
     def _busy_rule(self, tenant: str) -> str | None:
         """Which 503 rule refuses this request of tenant, already counted in flight; None: neither.

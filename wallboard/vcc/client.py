@@ -6,6 +6,12 @@ cycle, a cap on the body size, https only, public addresses only (loopback aside
 simulator). Every failure is a typed VccError whose words are ours: a library's exception
 text can quote the request, credentials and all, so it never leaves this module. Nothing here
 retries, because the next poll cycle is the retry.
+
+Queue statistics can also come through the newer statistics gateway
+(`{base}/cc/v1/stats/rt/queue/{id}`, headers `X-8x8-Tenant` and `x-api-key`, JSON only). Only
+that queue-by-id form is known (../shared/api/NOTES.md), so on the gateway a queue list is one
+request per queue the caller names, and agents and schedules still use the classic APIs with
+the Data Request Token (docs/admin.md, "Statistics gateway").
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
@@ -45,6 +51,11 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 FORMATS = ("json", "xml")
 STATS_PATH = "/api/rtstats/stats"
 SCHEDULES_PATH = "/api/provisioning"
+GATEWAY_PATH = "/cc/v1/stats/rt"
+APIS = ("classic", "gateway")
+TENANT_HEADER = "X-8x8-Tenant"
+API_KEY_HEADER = "x-api-key"
+USER_AGENT = "Wallboard (+8x8 real time statistics)"
 _CHUNK = 256 * 1024
 
 T = TypeVar("T")
@@ -68,10 +79,10 @@ def is_loopback(host: str) -> bool:
 def validate_base_url(url: str) -> str:
     """The platform root (https://vcc-na4.8x8.com) for what an administrator typed.
 
-    Accepts the root or either API's base (…/api/rtstats/stats, …/api/provisioning) and
-    returns the root without a trailing slash. Raises ValueError for something that is not a
-    usable URL and UnsafeError for plain http to anything but a loopback host: the token
-    travels in every request, in a header readable by anyone on the path.
+    Accepts the root or any API's base (…/api/rtstats/stats, …/api/provisioning,
+    …/cc/v1/stats/rt) and returns the root without a trailing slash. Raises ValueError for
+    something that is not a usable URL and UnsafeError for plain http to anything but a
+    loopback host: the token travels in every request, in a header readable by anyone on the path.
     """
     text = (url or "").strip()
     try:
@@ -92,7 +103,7 @@ def validate_base_url(url: str) -> str:
     if literal is not None and unsafe_address(literal):
         raise UnsafeError(f"{host} is a private, link-local or reserved address; {_UNSAFE_WHY}")
     path = parts.path.rstrip("/")
-    for suffix in (STATS_PATH, SCHEDULES_PATH):
+    for suffix in (STATS_PATH, SCHEDULES_PATH, GATEWAY_PATH):
         if path.lower().endswith(suffix):
             path = path[: -len(suffix)]
     return urlunsplit((parts.scheme, parts.netloc.lower(), path.rstrip("/"), "", ""))
@@ -231,6 +242,7 @@ CREDENTIAL_RULE = (
     "scripts, emoji, tabs or line breaks), because 8x8 takes them as HTTP basic auth, which "
     "cannot carry anything else reliably"
 )
+HEADER_RULE = CREDENTIAL_RULE.replace("as HTTP basic auth", "in HTTP headers (the statistics gateway)")
 
 
 def tenant_name_problem(value: str) -> str | None:
@@ -249,22 +261,39 @@ def token_problem(value: str) -> str | None:
     return None
 
 
+def api_key_problem(value: str) -> str | None:
+    """Why the statistics gateway could not accept this API key in its header, or None.
+
+    Printable ASCII like the token, and no space at either end: an HTTP header value loses
+    those on the way, so the key that arrived would not be the key that was typed.
+    """
+    if not _printable_ascii(value):
+        return f"the API key must be {HEADER_RULE}"
+    if value != value.strip(" "):
+        return "the API key must not start or end with a space, which an HTTP header cannot keep"
+    return None
+
+
 def _printable_ascii(value: str) -> bool:
     return all(" " <= char <= "~" for char in value)
 
 
-def _check_credentials(auth: object) -> None:
+def _check_credentials(session: requests.Session) -> None:
     """Refuse credentials 8x8 cannot accept before requests tries (and fails) to encode them.
 
-    The message names the rule, never the value: the value is the secret.
+    Basic auth (the classic APIs) and the gateway's two headers alike. The message names the
+    rule, never the value: the value is the secret.
     """
-    if not isinstance(auth, tuple) or len(auth) != 2:
-        return
-    user, password = auth
-    if not isinstance(user, str) or not isinstance(password, str):
-        return
-    if tenant_name_problem(user) or token_problem(password):
-        raise UnauthorisedError(f"the tenant name or token contains characters 8x8 cannot accept ({CREDENTIAL_RULE})")
+    auth = session.auth
+    if isinstance(auth, tuple) and len(auth) == 2 and all(isinstance(part, str) for part in auth):
+        if tenant_name_problem(auth[0]) or token_problem(auth[1]):
+            raise UnauthorisedError(f"the tenant name or token contains characters 8x8 cannot accept ({CREDENTIAL_RULE})")
+    key = session.headers.get(API_KEY_HEADER)
+    if key is not None:
+        tenant = session.headers.get(TENANT_HEADER)
+        problem = tenant_name_problem(str(tenant)) or api_key_problem(str(key))
+        if problem:
+            raise UnauthorisedError(problem)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,8 +313,8 @@ def _tenant_lock(base_url: str, tenant: str) -> threading.Lock:
 
 _STATUS_ERRORS: dict[int, tuple[type[VccError], str]] = {
     400: (BadRequestError, "the platform rejected the request (HTTP 400)"),
-    401: (UnauthorisedError, "the platform refused this tenant name and token (HTTP 401)"),
-    403: (UnauthorisedError, "the platform refused this tenant name and token (HTTP 403)"),
+    401: (UnauthorisedError, "the platform refused this {credentials} (HTTP 401)"),
+    403: (UnauthorisedError, "the platform refused this {credentials} (HTTP 403)"),
     404: (NotFoundError, "{what} does not exist on this platform (HTTP 404)"),
     429: (BusyError, "the platform asks to slow down (HTTP 429)"),
     503: (BusyError, "the platform is overloaded or already serving a request for this tenant (HTTP 503)"),
@@ -301,16 +330,18 @@ def http_get(
     read_timeout: float,
     max_bytes: int,
     what: str = "the resource",
+    credentials: str = "tenant name and token",
 ) -> bytes:
     """GET url and return the body, or raise the VccError that says why not.
 
     The read timeout bounds each wait for bytes; the body as a whole must also arrive within
     connect + read timeout, so a server trickling bytes cannot hold a poll cycle. Redirects
     are not followed: the APIs never redirect, and a login page must not receive the token.
+    `credentials` names what a 401/403 refused ("tenant name and API key" on the gateway).
     """
     parts = urlsplit(url)
     host = parts.hostname or "?"
-    _check_credentials(session.auth)
+    _check_credentials(session)
     _check_host(host, _port(parts))
     try:
         response = session.get(
@@ -336,18 +367,18 @@ def http_get(
         # and all: only its class name leaves this function.
         raise UnreachableError(f"the request to {host} could not be made ({type(exc).__name__})", url=url) from None
     with response:
-        _raise_for_status(response, url, what)
+        _raise_for_status(response, url, what, credentials)
         deadline = time.monotonic() + connect_timeout + read_timeout
         return _read_capped(response, url, host, max_bytes, deadline, read_timeout)
 
 
-def _raise_for_status(response: requests.Response, url: str, what: str) -> None:
+def _raise_for_status(response: requests.Response, url: str, what: str, credentials: str) -> None:
     status = response.status_code
     if status == 200:
         return
     if status in _STATUS_ERRORS:
         cls, text = _STATUS_ERRORS[status]
-        raise cls(text.format(what=what), status=status, url=url)
+        raise cls(text.format(what=what, credentials=credentials), status=status, url=url)
     if 300 <= status < 400:
         where = response.headers.get("Location", "elsewhere")
         raise BadRequestError(
@@ -426,40 +457,64 @@ def _reason(exc: BaseException) -> str:
 # The client.
 
 
+QueueIds = Iterable[str] | Callable[[], Iterable[str]]
+
+
 class VccClient:
-    """One tenant's connection to its 8x8 platform; safe to share between threads."""
+    """One tenant's connection to its 8x8 platform; safe to share between threads.
+
+    With api="gateway" queues come through the statistics gateway with the API key, one
+    request per queue named by `queue_ids` (ids, or a callable that returns them when asked);
+    agents and schedules still go through the classic APIs with the token, because the gateway
+    is known to serve nothing else. The token may then be omitted, and those calls refuse.
+    """
 
     def __init__(
         self,
         base_url: str,
         tenant: str,
-        token: str,
+        token: str | None,
         *,
         fmt: str = "json",
+        api: str = "classic",
+        api_key: str | None = None,
+        queue_ids: QueueIds | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ):
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-        if not tenant or not token:
+        if api not in APIS:
+            raise ValueError(f"api must be one of {', '.join(APIS)}")
+        if not tenant or (api == "classic" and not token):
             raise ValueError("a tenant name and a token are required")
+        if api == "gateway" and not api_key:
+            raise ValueError("the statistics gateway needs an API key")
         self.base_url = validate_base_url(base_url)
         self.tenant = tenant
-        self._token = token
+        self._token = token or ""
         self.fmt = fmt
+        self.api = api
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_bytes = max_bytes
+        self._queue_ids = queue_ids
         self._lock = _tenant_lock(self.base_url, tenant)
         self.session = safe_session()
-        self.session.auth = (tenant, token)
+        if token:
+            self.session.auth = (tenant, token)
         self.session.headers["Accept"] = "application/json" if fmt == "json" else "application/xml"
-        self.session.headers["User-Agent"] = "Wallboard (+8x8 real time statistics)"
+        self.session.headers["User-Agent"] = USER_AGENT
+        # A session of its own: the API key must not travel to the classic APIs, nor the token
+        # to the gateway.
+        self._gateway = _gateway_session(tenant, api_key) if api == "gateway" and api_key else None
 
     @classmethod
-    def from_settings(cls, base_url: str, tenant: str, token: str, *, fmt: str = "json") -> VccClient:
-        """A client with the timeouts and size cap from Django settings."""
+    def from_settings(
+        cls, base_url: str, tenant: str, token: str | None, *, fmt: str = "json", **kwargs: Any
+    ) -> VccClient:
+        """A client with the timeouts and size cap from Django settings (api, api_key, queue_ids pass through)."""
         from django.conf import settings
 
         return cls(
@@ -470,13 +525,16 @@ class VccClient:
             connect_timeout=settings.VCC_CONNECT_TIMEOUT,
             read_timeout=settings.VCC_READ_TIMEOUT,
             max_bytes=settings.VCC_MAX_BODY_BYTES,
+            **kwargs,
         )
 
     def __repr__(self) -> str:
-        return f"<VccClient {self.tenant}@{self.base_url} {self.fmt}>"
+        return f"<VccClient {self.tenant}@{self.base_url} {self.fmt} {self.api}>"
 
     def close(self) -> None:
         self.session.close()
+        if self._gateway is not None:
+            self._gateway.close()
 
     def __enter__(self) -> VccClient:
         return self
@@ -494,9 +552,13 @@ class VccClient:
         return self._one(found, "agent_id", agent_id, "agent")
 
     def queues(self) -> list[Queue]:
+        if self._gateway is not None:
+            return self._gateway_queues()
         return self._fetch(self._stats("queues"), parse.parse_queues, "the queue list")
 
     def queue(self, queue_id: str) -> Queue:
+        if self._gateway is not None:
+            return self._gateway_queue(queue_id, budget=None)
         found = self._fetch(self._stats("queue", queue_id), parse.parse_queues, f"queue {queue_id!r}")
         return self._one(found, "queue_id", queue_id, "queue")
 
@@ -528,6 +590,62 @@ class VccClient:
         params = _when(utctime_ms, offset_s)
         return self._fetch(url, parse.parse_schedule_next_status, f"schedule {schedule_id!r}", params)
 
+    # The statistics gateway -----------------------------------------------------------------
+
+    def _gateway_queues(self) -> list[Queue]:
+        """Every wanted queue, one gateway request each, within the time of one classic call.
+
+        The budget keeps a cycle of many queues as short as a classic cycle (the poller's lock
+        is sized for that). A queue the gateway does not know is left out, as a classic list
+        leaves out a deleted queue; when it knows none of them, the likelier fault is the
+        gateway itself (not on this platform host), and that is reported.
+        """
+        ids = self._wanted_queue_ids()
+        budget = self.connect_timeout + self.read_timeout
+        deadline = time.monotonic() + budget
+        found: list[Queue] = []
+        missing: NotFoundError | None = None
+        for queue_id in ids:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimedOutError(
+                    f"the statistics gateway answered {len(found)} of {len(ids)} queues within {budget:g} s",
+                    url=self._gateway_url(queue_id),
+                )
+            try:
+                found.append(self._gateway_queue(queue_id, budget=left))
+            except NotFoundError as exc:
+                missing = exc
+        if missing is not None and not found:
+            if len(ids) == 1:
+                raise missing
+            raise NotFoundError(
+                f"none of the {len(ids)} queues was found through the statistics gateway (HTTP 404); "
+                "check the platform URL, or use the classic API",
+                status=missing.status,
+                url=missing.url,
+            )
+        return found
+
+    def _wanted_queue_ids(self) -> list[str]:
+        """The queue ids a gateway queue list reads, in order, each once."""
+        source = self._queue_ids
+        if source is None:
+            raise ValueError("the statistics gateway has no queue list: name the queues to read")
+        ids = source() if callable(source) else source
+        return list(dict.fromkeys(str(queue_id) for queue_id in ids if str(queue_id).strip()))
+
+    def _gateway_queue(self, queue_id: str, *, budget: float | None) -> Queue:
+        url = self._gateway_url(queue_id)
+        found = self._fetch(url, parse.parse_queues, f"queue {queue_id!r}", gateway=True, budget=budget)
+        return self._one(found, "queue_id", queue_id, "queue")
+
+    def _gateway_url(self, queue_id: str) -> str:
+        """{base}/cc/v1/stats/rt/queue/{id}: no format suffix, the gateway answers JSON only."""
+        if not str(queue_id).strip():
+            raise ValueError("an id or name must not be empty")
+        return f"{self.base_url}{GATEWAY_PATH}/queue/{quote(str(queue_id), safe='')}"
+
     # Plumbing -------------------------------------------------------------------------------
 
     def _stats(self, *parts: str) -> str:
@@ -547,20 +665,42 @@ class VccClient:
         suffix = ".json" if self.fmt == "json" else ""
         return f"{self.base_url}{api}/{path}{suffix}"
 
-    def _fetch(self, url: str, parser: Callable[[bytes], T], what: str, params: dict[str, Any] | None = None) -> T:
-        """One request under the tenant lock, then the parse (outside it: parsing is ours)."""
-        budget = self.connect_timeout + self.read_timeout
-        if not self._lock.acquire(timeout=budget):
+    def _fetch(
+        self,
+        url: str,
+        parser: Callable[[bytes], T],
+        what: str,
+        params: dict[str, Any] | None = None,
+        *,
+        gateway: bool = False,
+        budget: float | None = None,
+    ) -> T:
+        """One request under the tenant lock, then the parse (outside it: parsing is ours).
+
+        `budget` (what is left of a gateway queue list's time) shrinks both timeouts alike, so
+        that this request, body included, ends within it.
+        """
+        session = self._gateway if gateway else self.session
+        if session is None or (not gateway and session.auth is None):
+            raise UnauthorisedError(
+                f"no data request token for this tenant: {what} is not served by the statistics gateway", url=url
+            )
+        connect_timeout, read_timeout = self.connect_timeout, self.read_timeout
+        if budget is not None and budget < connect_timeout + read_timeout:
+            share = budget / (connect_timeout + read_timeout)
+            connect_timeout, read_timeout = connect_timeout * share, read_timeout * share
+        if not self._lock.acquire(timeout=connect_timeout + read_timeout):
             raise BusyError("another request for this tenant is still in flight", url=url)
         try:
             body = http_get(
-                self.session,
+                session,
                 url,
                 params=params,
-                connect_timeout=self.connect_timeout,
-                read_timeout=self.read_timeout,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
                 max_bytes=self.max_bytes,
                 what=what,
+                credentials="tenant name and API key" if gateway else "tenant name and token",
             )
         finally:
             self._lock.release()
@@ -579,6 +719,16 @@ class VccClient:
         if found:
             return found[0]
         raise NotFoundError(f"{what} {wanted!r} is not in the answer")
+
+
+def _gateway_session(tenant: str, api_key: str) -> requests.Session:
+    """A session that sends the gateway's two credential headers and asks for JSON."""
+    session = safe_session()
+    session.headers["Accept"] = "application/json"
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers[TENANT_HEADER] = tenant
+    session.headers[API_KEY_HEADER] = api_key
+    return session
 
 
 def _when(utctime_ms: int | None, offset_s: int | None) -> dict[str, int]:

@@ -2,10 +2,15 @@
 
     vcc fetch KIND [ID] --base-url URL --tenant T --token K [--format xml|json]
                         [--utctime MS] [--offset S]
+                        [--api classic|gateway] [--api-key K] [--queue-ids ID,ID,...]
     vcc status SCHEDULE_ID [--local] [--utctime MS] [--tenant-tz ZONE] (same connection flags)
 
 Prints the normalised result as JSON on stdout. Any failure is exit status 1 and one line on
 stderr, in words (bad credentials, not found, busy, timed out, ...), never a traceback.
+
+With `--api gateway` queues come through the statistics gateway with the API key; it is known
+to serve one queue by id only, so `queues` reads the queues named by --queue-ids, and the other
+kinds still use the classic APIs and the token.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ KINDS = (
 )
 NEEDS_ID = {"agent", "queue", "schedule", "schedule-by-name", "schedule-status", "schedule-next"}
 TOKEN_HELP = "the tenant's Data Request Token; better set it in the environment variable VCC_TOKEN, so it stays out of the process list and shell history"
+API_KEY_HELP = "the tenant's API key for the statistics gateway (with --api gateway); better set it in the environment variable VCC_API_KEY"
+GATEWAY_KINDS = {"queue", "queues"}  # what the gateway is known to serve
 
 
 class Failure(Exception):
@@ -63,6 +70,17 @@ class Command(BaseCommand):
             "--utctime", type=int, help="schedule-status/next: evaluate at this epoch time in milliseconds"
         )
         fetch.add_argument("--offset", type=int, help="schedule-status/next: add this many seconds")
+        fetch.add_argument(
+            "--api",
+            choices=("classic", "gateway"),
+            default="classic",
+            help="queue/queues: read through the classic statistics API (token) or the statistics gateway (API key)",
+        )
+        fetch.add_argument("--api-key", help=API_KEY_HELP)
+        fetch.add_argument(
+            "--queue-ids",
+            help="queues with --api gateway: the comma-separated queue ids to read (the gateway has no queue list)",
+        )
 
         status = actions.add_parser("status", help="print a schedule's state: status, label, next_change")
         status.add_argument("schedule_id", help="the schedule id")
@@ -119,9 +137,32 @@ class Command(BaseCommand):
             raise Failure("missing --base-url (e.g. https://vcc-na4.8x8.com)")
         if not options.get("tenant"):
             raise Failure("missing --tenant")
+        if options.get("api", "classic") == "gateway":
+            return self._gateway_client(options, token)
         if not token:
             raise Failure("missing token: set VCC_TOKEN or pass --token")
         return VccClient.from_settings(options["base_url"], options["tenant"], token, fmt=options["fmt"])
+
+    def _gateway_client(self, options: dict[str, Any], token: str) -> VccClient:
+        """A client whose queues come through the gateway; the rest still needs the token."""
+        kind = options["kind"]
+        api_key = options.get("api_key") or os.environ.get("VCC_API_KEY", "")
+        if not api_key:
+            raise Failure("missing API key: set VCC_API_KEY or pass --api-key")
+        if kind not in GATEWAY_KINDS and not token:
+            raise Failure(
+                f"missing token: the statistics gateway serves queues only, so {kind} still needs the "
+                "Data Request Token; set VCC_TOKEN or pass --token"
+            )
+        if kind in GATEWAY_KINDS and options["fmt"] != "json":
+            raise Failure("the statistics gateway answers JSON only; leave out --format xml")
+        queue_ids = _queue_ids(options.get("queue_ids"))
+        if kind == "queues" and not queue_ids:
+            raise Failure("the statistics gateway has no queue list: name the queues with --queue-ids 201,202")
+        return VccClient.from_settings(
+            options["base_url"], options["tenant"], token or None, fmt=options["fmt"],
+            api="gateway", api_key=api_key, queue_ids=queue_ids,
+        )
 
     def _fetch(self, client: VccClient, options: dict[str, Any]) -> Any:
         kind, ident = options["kind"], options.get("id")
@@ -157,6 +198,10 @@ class Command(BaseCommand):
         state = evaluate(schedule, at, options.get("tenant_tz") or settings.TIME_ZONE)
         label = getattr(state, "label", None) or status_label(state.status)
         return {"status": state.status, "label": label, "next_change": _iso(state.next_change)}
+
+
+def _queue_ids(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
 def _plain(result: Any) -> Any:
