@@ -160,12 +160,26 @@ def test_it_rotates_tokens_to_the_newest_key(tenant, settings):
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
     out = io.StringIO()
     call_command("rotate_tokens", stdout=out)
-    assert "re-encrypted 1 tenant token" in out.getvalue()
+    assert "re-encrypted 1 stored secret" in out.getvalue()
     after = raw_token(tenant.pk)
     assert after != before and after.startswith("fernet:")
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key can go now
     assert Tenant.objects.get().token == SECRET
     assert Fernet(new_key.encode()).decrypt(after[len(crypto.PREFIX):].encode()).decode() == SECRET
+
+
+def test_it_rotates_api_keys_too(tenant, settings):
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    tenant.token, tenant.api_key = SECRET, "gateway-key-123"
+    tenant.save()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+    out = io.StringIO()
+    call_command("rotate_tokens", stdout=out)
+    assert "re-encrypted 2 stored secret" in out.getvalue()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]  # both readable without the old key
+    reloaded = Tenant.objects.get()
+    assert (reloaded.token, reloaded.api_key) == (SECRET, "gateway-key-123")
 
 
 def test_it_refuses_to_rotate_what_no_key_decrypts(tenant, settings):

@@ -1,35 +1,53 @@
-"""Re-encrypt every stored tenant token with the newest FIELD_ENCRYPTION_KEYS key."""
+"""Re-encrypt every stored secret (tenant tokens, API keys) with the newest FIELD_ENCRYPTION_KEYS key."""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from wallboard.boards.models import Tenant
-from wallboard.core.crypto import PREFIX, DecryptionError, decrypt, encrypt, rotate
+from wallboard.core.crypto import PREFIX, DecryptionError, EncryptedTextField, decrypt, encrypt, rotate
+
+
+def encrypted_columns() -> list[tuple[str, str, str]]:
+    """(label, table, column) of every encrypted field of every installed model.
+
+    Found from the models rather than listed by hand, so a secret added later (an API key, a
+    notification URL) is rotated too instead of becoming unreadable when the old key goes.
+    """
+    found = []
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, EncryptedTextField):
+                found.append((f"{model._meta.label}.{field.name}", model._meta.db_table, field.column))
+    return found
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every tenant token with the first key in FIELD_ENCRYPTION_KEYS. Run it after putting a new "
-        "key first; once it succeeds, the old keys can be removed."
+        "Re-encrypt every stored secret (tenant tokens, API keys) with the first key in FIELD_ENCRYPTION_KEYS. "
+        "Run it after putting a new key first; once it succeeds, the old keys can be removed."
     )
 
     def handle(self, *args, **options):
-        table = connection.ops.quote_name(Tenant._meta.db_table)
-        column = connection.ops.quote_name(Tenant._meta.get_field("token").column)
+        quote = connection.ops.quote_name
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, {column} FROM {table}")  # noqa: S608 - names come from the model
-            rows = cursor.fetchall()
-            updates, failed = self._rotated(rows)
+            plan, failed = [], []
+            for label, table, column in encrypted_columns():
+                cursor.execute(f"SELECT id, {quote(column)} FROM {quote(table)}")  # noqa: S608 - names from the model
+                updates, unreadable = self._rotated(cursor.fetchall())
+                plan.append((table, column, updates))
+                failed += [f"{label} of id {pk}" for pk in unreadable]
             if failed:
                 raise CommandError(
-                    "no configured key decrypts the token of tenant id(s) "
-                    f"{', '.join(map(str, failed))}; nothing was changed. Keep the old key in FIELD_ENCRYPTION_KEYS."
+                    f"no configured key decrypts {', '.join(failed)}; nothing was changed. "
+                    "Keep the old key in FIELD_ENCRYPTION_KEYS."
                 )
-            for pk, value in updates:
-                cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, pk])  # noqa: S608
-        self.stdout.write(f"re-encrypted {len(updates)} tenant token(s) with the newest key")
+            for table, column, updates in plan:
+                for pk, value in updates:
+                    cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE id = %s", [value, pk])  # noqa: S608
+        count = sum(len(updates) for _, _, updates in plan)
+        self.stdout.write(f"re-encrypted {count} stored secret(s) with the newest key")
 
     def _rotated(self, rows) -> tuple[list[tuple[int, str]], list[int]]:
         """New ciphertexts for every row, and the ids no key could decrypt (all or nothing)."""
