@@ -3,12 +3,16 @@
 Settings already refuse these at start-up when DEBUG is off; the checks say the same for
 settings assembled any other way (a local settings module, overrides in a test or a shell),
 so `check --deploy` can be trusted whatever produced the settings.
+
+One check reads the database (stored secrets no key decrypts): Django runs such checks only
+when asked, with `manage.py check --database default` (and before `migrate`).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError
 
 from wallboard.env import allowed_hosts_problem, is_fernet_key, secret_key_problem
 
@@ -46,3 +50,29 @@ def check_field_encryption_keys(app_configs, **kwargs) -> list[Error]:
 
 
 _FERNET_HINT = "Make a key with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+
+
+@register(Tags.database, Tags.security)
+def check_unreadable_secrets(app_configs, databases=None, **kwargs) -> list[Warning]:
+    """Secrets no configured key decrypts: their tenants cannot be polled until typed again.
+
+    A warning, not an error: `migrate` runs database checks too, and must still work on a
+    database restored from elsewhere. `check --database default --fail-level WARNING` fails.
+    """
+    if not databases or "default" not in databases:
+        return []
+    from wallboard.core.crypto import unreadable_rows
+
+    try:
+        rows = unreadable_rows()
+    except DatabaseError:  # tables not created yet (the check runs before `migrate` applies them)
+        return []
+    return [
+        Warning(
+            f"{row}: no configured key decrypts the stored value",
+            hint="Put the old key back in FIELD_ENCRYPTION_KEYS and run rotate_tokens, or type the secret "
+            "again in admin. `manage.py unreadable_secrets` lists them all.",
+            id="wallboard.W001",
+        )
+        for row in rows
+    ]

@@ -24,6 +24,7 @@ from wallboard.boards.models import (
     TenantHealth,
     Threshold,
 )
+from wallboard.core.crypto import unreadable_fields, unreadable_message
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,9 @@ class AdminMedia:
 
 
 # --- Tenants ----------------------------------------------------------------------------------
+
+
+UNREADABLE_STATE = dict(TenantHealth.STATES)["unreadable_secret"]
 
 
 def _health(tenant: Tenant) -> TenantHealth | None:
@@ -96,6 +100,11 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.display(description="state")
     def health_state(self, tenant: Tenant) -> str:
+        # Said from the row itself, not the poller's health: true before the next poll, and
+        # for a disabled tenant too.
+        unreadable = unreadable_fields(tenant)
+        if unreadable:
+            return f"{UNREADABLE_STATE} — {unreadable_message(unreadable)}"
         health = _health(tenant)
         return health.get_state_display() if health else "Pending"
 
@@ -121,11 +130,26 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.display(description="data request token")
     def token_status(self, tenant: Tenant) -> str:
+        if "token" in unreadable_fields(tenant):
+            return f"Not usable: {unreadable_message(['token'])}."
         return "Stored encrypted; never shown."
 
     @admin.display(description="API key")
     def api_key_status(self, tenant: Tenant) -> str:
+        if "api_key" in unreadable_fields(tenant):
+            return f"Not usable: {unreadable_message(['api_key'])}."
         return "Stored encrypted; never shown." if tenant.api_key else "None stored."
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """Warn at the top of the page about secrets that must be typed again.
+
+        The field's own help says it too, but a viewer sees no field, and the top of the page
+        is where an administrator looks first after a key change.
+        """
+        unreadable = unreadable_fields(obj) if obj is not None and obj.pk else []
+        if unreadable:
+            self.message_user(request, f"{obj}: {unreadable_message(unreadable)}.", messages.WARNING)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description="Test connection (agents, queues, schedules)", permissions=CHANGE)
     def test_connection(self, request: HttpRequest, queryset) -> None:

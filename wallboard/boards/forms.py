@@ -17,6 +17,7 @@ from wallboard.boards.models import (
     Tenant,
     Threshold,
 )
+from wallboard.core.crypto import unreadable_fields, unreadable_message
 
 # The documented 8x8 Contact Center platforms (see ../shared/api/*.txt); any other https host may be typed.
 PLATFORMS = [
@@ -95,11 +96,20 @@ class TenantForm(forms.ModelForm):
             "enabled",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A secret stored under a key that is gone: the field says so where the new one is typed.
+        for name in unreadable_fields(self.instance):
+            if name in self.fields:
+                self.fields[name].help_text = f"Not usable: {unreadable_message([name])}."
+
     def clean_token(self) -> str:
         token = self.cleaned_data.get("token", "")
         if token:
             return token
         if self.instance.pk:
+            # Possibly an UnreadableSecret: saving writes its ciphertext back unchanged, so the
+            # rest of the tenant can be edited, and putting the old key back still recovers it.
             return self.instance.token
         raise forms.ValidationError("Enter the tenant's data request token (from 8x8 Configuration Manager).")
 

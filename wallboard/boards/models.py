@@ -165,6 +165,7 @@ class TenantHealth(models.Model):
         ("unauthorised", "Unauthorised"),
         ("unreachable", "Unreachable"),
         ("malformed", "Malformed answers"),
+        ("unreadable_secret", "Unreadable secret"),  # a stored token or key no configured key decrypts
         ("disabled", "Disabled"),
     ]
 

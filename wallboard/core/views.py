@@ -15,12 +15,14 @@ from redis.retry import Retry
 
 import wallboard
 from wallboard.boards.models import Tenant
+from wallboard.core.crypto import unreadable_fields
+from wallboard.polling.clients import unreadable_credentials
 
 # Load balancers give up on a probe after a second or two: a dead Redis must be reported
 # well inside that, not after redis-py's default 5 s timeout and three retries.
 PING_TIMEOUT = 0.5
 
-FAILING_STATES = {"degraded", "busy", "unauthorised", "unreachable", "malformed"}
+FAILING_STATES = {"degraded", "busy", "unauthorised", "unreachable", "malformed", "unreadable_secret"}
 
 
 def _iso(value):
@@ -135,6 +137,18 @@ def _tenant_counts(rows: list[tuple[bool, str | None]]) -> dict[str, int]:
     return {"total": len(rows), **{key: counts[key] for key in ("ok", "failing", "pending", "disabled")}}
 
 
+def _state(tenant: Tenant) -> str | None:
+    """The tenant's health state; an enabled tenant whose credentials cannot be read says so at once.
+
+    The poller records that state too, but only at its next cycle (or retry): a monitor
+    asking right after a key change must not see "ok" from before it.
+    """
+    health = getattr(tenant, "health", None)
+    if tenant.enabled and unreadable_credentials(tenant):
+        return "unreadable_secret"
+    return health.state if health else None
+
+
 def _tenant_details(tenant: Tenant) -> dict:
     """One tenant's polling state, as the admin list shows it."""
     health = getattr(tenant, "health", None)
@@ -142,7 +156,9 @@ def _tenant_details(tenant: Tenant) -> dict:
         "id": tenant.pk,
         "name": tenant.name,
         "enabled": tenant.enabled,
-        "state": health.state if health else "pending",
+        "state": _state(tenant) or "pending",
+        # Names of stored secrets no configured key decrypts: they must be typed again in admin.
+        "unreadable_secrets": unreadable_fields(tenant),
         "since": _iso(health.since) if health else None,
         "last_success": _iso(health.last_success) if health else None,
         "last_error_kind": (health.last_error_kind or None) if health else None,
@@ -157,7 +173,7 @@ def _tenant_details(tenant: Tenant) -> dict:
 def _tenants(details: bool) -> dict:
     """Tenant counts for everyone, and each tenant by name for those who may see it."""
     tenants = list(Tenant.objects.select_related("health").order_by("pk"))
-    rows = [(tenant.enabled, getattr(getattr(tenant, "health", None), "state", None)) for tenant in tenants]
+    rows = [(tenant.enabled, _state(tenant)) for tenant in tenants]
     body: dict = {"tenant_counts": _tenant_counts(rows)}
     if details:
         body["tenants"] = [_tenant_details(tenant) for tenant in tenants]

@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from wallboard.core.crypto import DecryptionError, unreadable_fields, unreadable_message
+from wallboard.vcc.errors import VccError
+
 _clients: dict[int, tuple[str, object]] = {}
 _lock = threading.Lock()
 
@@ -20,10 +23,44 @@ def _fingerprint(tenant) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class UnreadableSecretError(VccError, DecryptionError):
+    """A secret the client needs is stored, but no configured key decrypts it.
+
+    A VccError so every caller that reports 8x8 failures (the poller's health, the admin's
+    test connection) reports this one in words without a traceback; its own kind gives it
+    its own health state. Nothing is sent: 8x8 would only refuse the placeholder.
+    """
+
+    kind = "unreadable_secret"
+    prefix = "unreadable secret"
+
+    @property
+    def message(self) -> str:
+        return self.detail
+
+
+def unreadable_credentials(tenant) -> list[str]:
+    """Names of the secrets this tenant's client would send that no configured key decrypts.
+
+    A classic tenant never sends its API key: an unreadable one is shown in admin but does
+    not stop polling.
+    """
+    needed = ["token", "api_key"] if tenant.api == "gateway" else ["token"]
+    return [name for name in unreadable_fields(tenant) if name in needed]
+
+
+def refuse_unreadable(tenant) -> None:
+    """Raise UnreadableSecretError when a secret this tenant's client would send cannot be read."""
+    unreadable = unreadable_credentials(tenant)
+    if unreadable:
+        raise UnreadableSecretError(unreadable_message(unreadable))
+
+
 def client_for(tenant):
     """Return this process's client for the tenant, creating it when its settings changed."""
     from wallboard.vcc.client import VccClient
 
+    refuse_unreadable(tenant)
     fingerprint = _fingerprint(tenant)
     with _lock:
         cached = _clients.get(tenant.pk)

@@ -27,6 +27,7 @@ from wallboard.live.diff import make_patch
 from wallboard.live.publish import send_board_texts
 from wallboard.live.redis import get_redis
 from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
+from wallboard.polling.clients import UnreadableSecretError
 from wallboard.polling.lock import TenantLock
 from wallboard.vcc.errors import VccError
 
@@ -44,6 +45,8 @@ HEALTH_FOR_KIND = {
     "malformed": "malformed",
     "unsafe": "malformed",
     "too_large": "malformed",
+    # Not 8x8's answer: a stored secret no configured key decrypts (the client refuses to start).
+    "unreadable_secret": "unreadable_secret",
 }
 
 
@@ -264,6 +267,11 @@ def _next_phase(raw: dict[str, str], interval: float, polled_at: float, print_: 
 # --- Health ---------------------------------------------------------------------------------
 
 
+def tenant_label(tenant: Tenant) -> str:
+    """How log lines name a tenant: its name (quoted: it is typed by people) and its id."""
+    return f"tenant {tenant.name!r} (id {tenant.pk})"
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -282,8 +290,8 @@ def record_success(tenant: Tenant, latency_ms: int, at: datetime) -> TenantHealt
     health, _ = TenantHealth.objects.get_or_create(tenant=tenant)
     if health.state != "ok":
         health.since = at
-        if health.state != "pending":
-            log.info("tenant %s: polling recovered (was %s)", tenant.pk, health.state)
+        # Logged at the change only (the first poll included), never every cycle.
+        log.info("%s: %s -> ok", tenant_label(tenant), health.state)
     health.state = "ok"
     health.message = ""
     health.last_poll = health.last_success = at
@@ -298,8 +306,8 @@ def record_failure(tenant: Tenant, error: VccError, latency_ms: int, at: datetim
     state = HEALTH_FOR_KIND.get(error.kind, "degraded")
     if health.state != state:
         health.since = at
-        # Logged once per change of state, not every cycle.
-        log.warning("tenant %s: polling %s: %s", tenant.pk, state, error)
+        # Logged once per change of state, not every cycle; a warning, as someone must look.
+        log.warning("%s: %s -> %s: %s", tenant_label(tenant), health.state, state, error)
     health.state = state
     health.message = _failure_message(state, str(error), health.last_success)
     health.last_poll = health.last_error = at
@@ -315,6 +323,8 @@ def _failure_message(state: str, detail: str, last_ok: datetime | None) -> str:
     if state == "unauthorised":
         retry = int(settings.WALLBOARD_UNAUTHORISED_RETRY)
         text = f"8x8 refused the tenant's credentials; check the token in admin (retrying every {retry} s)."
+    elif state == "unreadable_secret":
+        text = f"Not polling 8x8: {detail} in admin."
     elif state == "busy":
         text = "8x8 is busy (503); this cycle was skipped."
     elif state == "malformed":
@@ -406,14 +416,18 @@ def refresh_schedules(tenant_id: int) -> str:
     except LockBusy:
         retry_schedules_after(tenant.pk, 5)
         return "locked"
+    except UnreadableSecretError as exc:
+        # The poll reports it (health, boards, one log line at the change): no line per refresh.
+        retry_schedules_after(tenant.pk, settings.WALLBOARD_UNAUTHORISED_RETRY)
+        return exc.kind
     except VccError as exc:
-        log.warning("tenant %s: schedule refresh failed: %s", tenant.pk, exc)
+        log.warning("%s: schedule refresh failed: %s", tenant_label(tenant), exc)
         retry_schedules_after(tenant.pk, 60)
         return exc.kind
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:
-        _log_unexpected(tenant.pk, "schedule refresh", exc)
+        _log_unexpected(tenant, "schedule refresh", exc)
         retry_schedules_after(tenant.pk, 60)
         return "error"
     definitions = {s.id: s.to_dict() for s in schedules}
@@ -423,12 +437,12 @@ def refresh_schedules(tenant_id: int) -> str:
         try:
             api = _locked_call(tenant, lambda sid=sid: client.schedule_status(sid))
         except (VccError, LockBusy) as exc:
-            log.info("tenant %s: /status of schedule %s failed: %s", tenant.pk, sid, exc)
+            log.info("%s: /status of schedule %s failed: %s", tenant_label(tenant), sid, exc)
             continue
         except SoftTimeLimitExceeded:
             raise
         except Exception as exc:
-            _log_unexpected(tenant.pk, f"/status of schedule {sid}", exc)
+            _log_unexpected(tenant, f"/status of schedule {sid}", exc)
             continue
         checked = timezone.now()
         local = evaluate(definitions[sid], checked, tenant.time_zone)
@@ -440,7 +454,7 @@ def refresh_schedules(tenant_id: int) -> str:
                 "until": now.timestamp() + tenant.schedule_refresh_interval,
             }
             disagreements[sid] = result.to_dict()
-            log.warning("tenant %s schedule %s: %s", tenant.pk, sid, result.log_line())
+            log.warning("%s schedule %s: %s", tenant_label(tenant), sid, result.log_line())
     redis_client = get_redis()
     redis_client.set(schedules_key(tenant.pk), store.dumps(definitions))
     redis_client.set(overrides_key(tenant.pk), store.dumps(overrides))
@@ -462,7 +476,8 @@ def poll_tenant(tenant_id: int) -> PollResult:
     # A schedule refresh call may hold the lock for a moment; a previous poll is another matter.
     with TenantLock(tenant.pk, lock_ttl(tenant), wait_seconds=2) as held:
         if not held:
-            log.info("tenant %s: previous poll still running; skipping this cycle", tenant.pk)
+            # Every cycle while it lasts; an overrun poll is logged by its time limit.
+            log.debug("%s: previous poll still running; skipping this cycle", tenant_label(tenant))
             return PollResult("locked")
         if upstream_held(tenant.pk):
             return _heartbeat(tenant)
@@ -501,7 +516,7 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     except Exception as exc:
         # Not the client's typed failure: a bug here or in a library. The board still gets a
         # status and /healthz a state, instead of "pending" for ever.
-        _log_unexpected(tenant.pk, "poll", exc)
+        _log_unexpected(tenant, "poll", exc)
         error = VccError(f"unexpected {type(exc).__name__}; see the worker log")
     latency_ms = int((time.monotonic() - started) * 1000)
     if error is None:
@@ -511,7 +526,8 @@ def _poll_locked(tenant: Tenant) -> PollResult:
         plan_next_poll(tenant.pk, tenant.poll_interval, polled_at, fingerprint(agent_records, queue_records))
     else:
         health = record_failure(tenant, error, latency_ms, fetched_at)
-        if error.kind == "unauthorised":
+        if error.kind in ("unauthorised", "unreadable_secret"):
+            # Nothing changes by retrying every cycle; saving the tenant makes it due at once.
             poll_after(tenant.pk, settings.WALLBOARD_UNAUTHORISED_RETRY)
     configs = board_configs_for_tenant(tenant)
     schedule_ids = set().union(*(c.schedule_ids() for c in configs)) if configs else set()
@@ -525,6 +541,9 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     memo: dict = {}  # shared entries are diffed once for all of this tenant's boards
     for config in configs:
         stored, data = previous[config.slug] or (None, None)
+        if stored is None:
+            # Once per board: its first publication, or the first after Redis lost its state.
+            log.info("%s: board %r: publishing a new epoch (no state in Redis)", tenant_label(tenant), config.slug)
         if snapshot is not None:
             publish_board(config.slug, stored, data, states[config.slug], as_of, status, memo)
         elif stored is not None:
@@ -535,15 +554,15 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     return PollResult(error.kind if error else "ok", len(configs), latency_ms)
 
 
-def _log_unexpected(tenant_id: int, what: str, exc: Exception) -> None:
+def _log_unexpected(tenant: Tenant, what: str, exc: Exception) -> None:
     """Log an unexpected exception by its class and stack only, never by its text.
 
     Its text may quote the request it failed on, credentials included (requests' encoding
     errors quote the token); the stack (file, line, code) is enough to find the bug.
     """
     stack = "".join(traceback.format_tb(exc.__traceback__))
-    log.error("tenant %s: %s failed with %s (text withheld: it may quote credentials)\n%s",
-              tenant_id, what, type(exc).__name__, stack)
+    log.error("%s: %s failed with %s (text withheld: it may quote credentials)\n%s",
+              tenant_label(tenant), what, type(exc).__name__, stack)
 
 
 def _refresh_catalogue(tenant: Tenant, agent_records, queue_records, at: datetime) -> None:

@@ -74,6 +74,7 @@ const STATUS_TEXT = {
   unreachable: "8x8 is not answering",
   busy: "8x8 is busy",
   malformed: "8x8's answer could not be read",
+  unreadable_secret: "The wallboard's 8x8 token must be entered again — ask your administrator",
   disabled: "Updates from 8x8 are switched off — ask your administrator",
   pending: "Waiting for the first data from 8x8",
 };

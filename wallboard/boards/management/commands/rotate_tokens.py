@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from wallboard.core.crypto import PREFIX, DecryptionError, EncryptedTextField, decrypt, encrypt, rotate
-
-
-def encrypted_columns() -> list[tuple[str, str, str]]:
-    """(label, table, column) of every encrypted field of every installed model.
-
-    Found from the models rather than listed by hand, so a secret added later (an API key, a
-    notification URL) is rotated too instead of becoming unreadable when the old key goes.
-    """
-    found = []
-    for model in apps.get_models():
-        for field in model._meta.get_fields():
-            if isinstance(field, EncryptedTextField):
-                found.append((f"{model._meta.label}.{field.name}", model._meta.db_table, field.column))
-    return found
+# encrypted_columns lives beside the field, so unreadable_secrets and the checks share it;
+# imported here too for anything that still looks for it in this module.
+from wallboard.core.crypto import PREFIX, DecryptionError, decrypt, encrypt, encrypted_columns, rotate
 
 
 class Command(BaseCommand):
@@ -41,7 +28,8 @@ class Command(BaseCommand):
             if failed:
                 raise CommandError(
                     f"no configured key decrypts {', '.join(failed)}; nothing was changed. "
-                    "Keep the old key in FIELD_ENCRYPTION_KEYS."
+                    "Keep the old key in FIELD_ENCRYPTION_KEYS, or type those secrets again in admin "
+                    "(manage.py unreadable_secrets lists them)."
                 )
             for table, column, updates in plan:
                 for pk, value in updates:
