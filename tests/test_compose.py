@@ -67,3 +67,17 @@ def test_it_believes_forwarded_addresses_only_from_the_proxy():
     assert "--forwarded-allow-ips" not in web
     assert "--forwarded-allow-ips" not in (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()
     assert "FORWARDED_ALLOW_IPS" in load()["x-app"]["environment"]
+
+
+def test_it_gives_worker_and_beat_the_log_level_everything_else_has():
+    # Celery sets the root level from --loglevel: a fixed INFO would override LOG_LEVEL there.
+    services = load()["services"]
+    assert services["worker"]["environment"]["LOG_LEVEL"] == "${LOG_LEVEL:-INFO}"
+    for name in ("worker", "beat"):
+        command = services[name]["command"]
+        assert command[command.index("--loglevel") + 1] == "${LOG_LEVEL:-INFO}"
+
+
+def test_it_lets_the_web_server_itself_receive_docker_stops_sigterm():
+    # A shell as PID 1 ignores SIGTERM: uvicorn would be killed after the grace period, not stopped.
+    assert "&& exec uvicorn wallboard.asgi:application" in " ".join(load()["services"]["web"]["command"].split())

@@ -7,6 +7,7 @@ ships. It listens only on a unix socket inside a git-ignored folder and keeps no
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import stat
@@ -17,6 +18,11 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = BASE_DIR / ".run" / "redis"
+
+log = logging.getLogger(__name__)
+
+# How long a server that stopped answering gets to finish exiting before start gives up on it.
+EXIT_GRACE = 3.0
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -74,12 +80,32 @@ class EmbeddedRedis:
     def url(self) -> str:
         return socket_url(self.socket)
 
+    @property
+    def pid_file(self) -> Path:
+        return self.directory / "redis.pid"
+
+    @property
+    def stopping_file(self) -> Path:
+        """Until when (epoch seconds) the server of this folder is being stopped: see announce_stop."""
+        return self.directory / "stopping"
+
     def start(self, timeout: float = 10.0) -> str:
         """Start the server and wait until it answers PING; return its URL."""
         private_dir(self.directory)
+        self._wait_for_previous()
         if self._answers():
-            raise EmbeddedRedisError(f"a Redis server is already listening on {self.socket}")
+            raise EmbeddedRedisError(
+                f"a Redis server is already listening on {self.socket}{self._pid_note()}: "
+                "is another `make run` using this folder? Stop it first."
+            )
+        if (pid := self._previous_pid()) is not None:
+            raise EmbeddedRedisError(
+                f"redis-server (pid {pid}) of an earlier run still holds {self.socket} but does not answer; "
+                f"stop it (kill {pid}) and try again"
+            )
+        # Not answering and its process gone: a socket file left by a crash.
         self.socket.unlink(missing_ok=True)
+        self.stopping_file.unlink(missing_ok=True)
         args = [
             find_server_binary(),
             "--port", "0",
@@ -92,22 +118,34 @@ class EmbeddedRedis:
             "--daemonize", "no",
         ]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+        self.pid_file.write_text(f"{self.process.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                log = (self.directory / "redis.log").read_text(errors="replace")[-500:]
-                raise EmbeddedRedisError(f"redis-server exited with status {self.process.returncode}: {log}")
+                said = (self.directory / "redis.log").read_text(errors="replace")[-500:]
+                self.pid_file.unlink(missing_ok=True)
+                raise EmbeddedRedisError(f"redis-server exited with status {self.process.returncode}: {said}")
             if self._answers():
                 return self.url
             time.sleep(0.05)
         self.stop()
         raise EmbeddedRedisError(f"redis-server did not answer on {self.socket} within {timeout:.0f} s")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the server if this object started it."""
+    def announce_stop(self, within: float) -> None:
+        """Say that this server goes away within `within` seconds, before stopping what uses it.
+
+        A stack stops Redis last, after the processes that use it; a `make run` started in the
+        meantime (right after `kill` of the previous one) then waits for it instead of failing.
+        """
+        if self.process is not None:
+            self.stopping_file.write_text(f"{time.time() + within:.3f}\n")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server if this object started it, and wait until its process is gone."""
         if self.process is None:
             return
         if self.process.poll() is None:
+            # SIGTERM: with nothing to save Redis closes its socket and exits at once.
             self.process.terminate()
             try:
                 self.process.wait(timeout)
@@ -116,6 +154,8 @@ class EmbeddedRedis:
                 self.process.wait()
         self.process = None
         self.socket.unlink(missing_ok=True)
+        self.pid_file.unlink(missing_ok=True)
+        self.stopping_file.unlink(missing_ok=True)
 
     def restart(self) -> str:
         """Stop and start again with empty memory (used by fault tests)."""
@@ -124,13 +164,64 @@ class EmbeddedRedis:
 
     def _answers(self) -> bool:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         if not self.socket.exists():
             return False
+        # No retries: redis-py's default backoff would spend seconds on a socket nobody serves.
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=0.5, retry=Retry(NoBackoff(), 0))
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=0.5).ping())
+            with client:
+                return bool(client.ping())
         except (redis.RedisError, OSError):
             return False
+
+    def _wait_for_previous(self) -> None:
+        """Give the server of an earlier run in this folder the time it needs to go away.
+
+        One that announced its stop gets until its deadline; one that no longer answers but
+        whose process lives (mid-exit: Redis removes its socket file as it goes) gets a few
+        seconds. Starting a new server before the old one is gone would not do: the old one
+        removes the socket file, by path, when it exits, and the new one would be unreachable.
+        A server that answers without having announced a stop is running: returns at once.
+        """
+        until = self._stopping_until()
+        deadline = max(until, time.time() + EXIT_GRACE)
+        waited = False
+        while time.time() < deadline:
+            answers = self._answers()
+            if answers and time.time() >= until:
+                return
+            if not answers and self._previous_pid() is None:
+                return
+            if not waited:
+                log.info("waiting for the Redis server of the previous run in %s to stop", self.directory)
+                waited = True
+            time.sleep(0.1)
+
+    def _stopping_until(self) -> float:
+        try:
+            return float(self.stopping_file.read_text().strip())
+        except (OSError, ValueError):
+            return 0.0
+
+    def _previous_pid(self) -> int | None:
+        """The pid of a live server of this folder (from the pid file), or None."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError, IndexError):
+            return None
+        # The pid may have been reused since; a zombie has exited already.
+        if str(self.socket).encode() not in cmdline or state == "Z":
+            return None
+        return pid
+
+    def _pid_note(self) -> str:
+        pid = self._previous_pid()
+        return f" (redis-server pid {pid})" if pid else ""
 
 
 def ensure_redis(directory: Path = DEFAULT_DIR) -> tuple[str, EmbeddedRedis | None]:

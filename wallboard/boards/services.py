@@ -46,7 +46,7 @@ def send_control(display: Display, action: str, **payload) -> bool:
     try:
         send_display_control(display.pk, action, **payload)
     except Exception:
-        log.warning("could not send %s to display %s", action, display.pk, exc_info=True)
+        log.warning("could not send %s to display %r (id %s)", action, display.name, display.pk, exc_info=True)
         return False
     return True
 

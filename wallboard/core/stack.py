@@ -7,6 +7,7 @@ in the run folder, so a failing test can say what the process said.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -51,6 +52,16 @@ def business_hours_zone(now: datetime | None = None) -> str:
 WS_MAX_SIZE = 4096
 
 
+# How long the parts may take to stop before they are killed. Web, worker and beat stop
+# together (the worker finishes the poll it is running), then the simulator, then Redis: all
+# within the 10 s that `docker stop` and most supervisors give before SIGKILL.
+STOP_TIMEOUT = 6.0
+SIMULATOR_STOP_TIMEOUT = 2.0
+REDIS_STOP_TIMEOUT = 2.0
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class StackError(RuntimeError):
     """A part of the stack did not start."""
 
@@ -76,6 +87,27 @@ def wait_for_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None
         except OSError:
             time.sleep(0.1)
     raise StackError(f"nothing answered at {url} within {timeout:.0f} s")
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    """Signal a process started in its own session, with everything it started (its group)."""
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # gone already (EPERM: on some systems, a group of zombies only)
+
+
+def _exited(pid: int, deadline: float) -> bool:
+    """Wait until a child has exited, without reaping it; False if it is still running at the deadline."""
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 @dataclass
@@ -122,6 +154,16 @@ class Stack:
             env["DATABASE_URL"] = self.database_url
         env.update(self.env_extra)
         return env
+
+    @property
+    def log_level(self) -> str:
+        """LOG_LEVEL for Celery's --loglevel, which sets its processes' root logger level.
+
+        Passing a fixed INFO would override settings.LOGGING's level there (Celery sets the
+        root level from --loglevel): LOG_LEVEL=DEBUG would show no detail, WARNING no quiet.
+        """
+        level = (self.env.get("LOG_LEVEL") or "INFO").strip().upper()
+        return level if level in LOG_LEVELS else "INFO"  # settings refuse it, in words, at start-up
 
     # --- parts -----------------------------------------------------------------------------
     def start_redis(self) -> str:
@@ -189,13 +231,13 @@ class Stack:
     def start_worker(self) -> None:
         self.spawn("worker", [
             sys.executable, "-m", "celery", "-A", "wallboard", "worker", "--pool", "prefork",
-            "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+            "--concurrency", str(self.concurrency), "--loglevel", self.log_level, "--without-gossip", "--without-mingle",
             "--hostname", f"worker-{self.web_port}@%h",
         ])
 
     def start_beat(self) -> None:
         self.spawn("beat", [
-            sys.executable, "-m", "celery", "-A", "wallboard", "beat", "--loglevel", "INFO",
+            sys.executable, "-m", "celery", "-A", "wallboard", "beat", "--loglevel", self.log_level,
             "--schedule", str(self.run_dir / "celerybeat-schedule"),
         ])
 
@@ -215,17 +257,29 @@ class Stack:
 
     # --- faults and shutdown -----------------------------------------------------------------
     def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
-        proc = self.processes.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        """Stop one process (and its process group) and wait until it is gone."""
+        self.stop_processes([name], sig, timeout)
+
+    def stop_processes(self, names: list[str], sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> None:
+        """Signal these processes at once, wait for all of them, and kill those still there at the deadline.
+
+        At once, so stopping takes as long as the slowest part rather than the sum of them. The
+        signal goes to the process itself, not its group: a worker's pool children must finish
+        their tasks (a warm shutdown), not die in the middle of them.
+        """
+        procs = [proc for name in names if (proc := self.processes.pop(name, None)) is not None]
+        procs = [proc for proc in procs if proc.returncode is None]  # not reaped yet: its pid is still its own
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, sig)  # not send_signal: it may reap the process, and the sweep below needs its pid
+        deadline = time.monotonic() + timeout
+        for proc in procs:
+            if not _exited(proc.pid, deadline):
+                _signal_group(proc.pid, signal.SIGKILL)
+            # Whatever is left of its group (a worker's pool children when the worker was
+            # killed) would live on as orphans. Before reaping: until then the group id cannot
+            # be given to another process.
+            _signal_group(proc.pid, signal.SIGKILL)
             proc.wait()
 
     def restart(self, name: str, sig: int = signal.SIGTERM) -> None:
@@ -239,11 +293,19 @@ class Stack:
         return [name for name, proc in self.processes.items() if proc.poll() is not None]
 
     def stop(self) -> None:
-        """Stop everything this stack started, newest first."""
-        for name in reversed(list(self.processes)):
-            self.stop_process(name)
+        """Stop everything this stack started and wait until every process is gone.
+
+        Web, worker and beat first, together; then the simulator (after the worker, so a poll
+        in flight does not record an outage on the way out); Redis last, as the others use it
+        to the end. Redis announces its stop first, so a `make run` started meanwhile in the
+        same folder waits for it instead of finding it still listening.
+        """
         if self.redis is not None:
-            self.redis.stop()
+            self.redis.announce_stop(STOP_TIMEOUT + SIMULATOR_STOP_TIMEOUT + REDIS_STOP_TIMEOUT + 1)
+        self.stop_processes([name for name in reversed(list(self.processes)) if name != "simulator"])
+        self.stop_processes(list(self.processes), timeout=SIMULATOR_STOP_TIMEOUT)
+        if self.redis is not None:
+            self.redis.stop(REDIS_STOP_TIMEOUT)
 
     def __enter__(self) -> Stack:
         return self

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 _loop: tuple[int, asyncio.AbstractEventLoop] | None = None
 _loop_lock = threading.Lock()
 SEND_TIMEOUT = 5.0
+# Boards whose last send from this process failed: an outage of the channel layer is logged
+# when it starts and when it ends, not on every cycle of every board in between.
+_failing: set[str] = set()
 
 
 def board_group(slug: str) -> str:
@@ -59,8 +62,13 @@ def send_board_texts(slug: str, texts: list[str]) -> bool:
         for text in texts:
             _send(board_group(slug), {"type": "board.message", "text": text})
     except Exception as exc:  # the channel layer raises redis, OS and timeout errors alike
-        log.warning("could not publish to board %s: %s", slug, exc)
+        if slug not in _failing:
+            _failing.add(slug)
+            log.warning("board %r: could not publish (%s); screens resync when it works again", slug, exc)
         return False
+    if slug in _failing:
+        _failing.discard(slug)
+        log.info("board %r: publishing again", slug)
     return True
 
 

@@ -1,13 +1,17 @@
 """`make run`: Redis (if needed), migrations, simulator, demo data, web, worker and one beat.
 
-Ctrl-C stops everything it started, Redis included. If any part dies on its own, everything
-stops, so a broken stack never looks half alive.
+Ctrl-C, SIGTERM (`docker stop`, systemd, `kill`) and SIGHUP (the terminal closed) all stop
+everything it started, Redis included, and wait until every process is gone (at most about
+10 s; a part that does not stop in time is killed). A requested stop exits with status 0, as
+the servers it runs do; status 1 means a part failed to start or died on its own. If any part
+dies on its own, everything stops, so a broken stack never looks half alive.
 """
 
 from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -15,6 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from wallboard.core.stack import Stack, StackError, business_hours_zone
 from wallboard.embedded_redis import EmbeddedRedisError
 from wallboard.env import env_int
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Command(BaseCommand):
@@ -43,40 +49,62 @@ class Command(BaseCommand):
             database_url=os.environ.get("DATABASE_URL") or None,
             quiet=False,
         )
-        stop = {"now": False}
+        requested: list[int] = []
 
         def request_stop(signum, frame):
-            stop["now"] = True
+            requested.append(signum)
 
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, request_stop)
         try:
-            self._start(stack, simulator=not options["no_simulator"])
-            self.stdout.write("Press Ctrl-C to stop everything.")
-            while not stop["now"]:
+            for step in self._steps(stack, simulator=not options["no_simulator"]):
+                if requested:
+                    break
+                step()
+            else:
+                self.stdout.write("Press Ctrl-C to stop everything.")
+            while not requested:
                 if dead := stack.dead():
                     raise CommandError(f"{', '.join(dead)} exited on its own; stopping everything")
                 time.sleep(0.5)
-            self.stdout.write("Stopping...")
         except (StackError, EmbeddedRedisError) as exc:
-            raise CommandError(str(exc)) from None
+            if not requested:  # a part cut short by the stop itself is no failure
+                raise CommandError(str(exc)) from None
         finally:
+            if requested:
+                self._say(f"Stopping ({signal.Signals(requested[0]).name})...")
             stack.stop()
+        self._say("Stopped.")
 
-    def _start(self, stack: Stack, simulator: bool) -> None:
+    def _say(self, text: str) -> None:
+        """Print a line while stopping; after SIGHUP the terminal may be gone, which must not stop the stop."""
+        try:
+            self.stdout.write(text)
+            self.stdout.flush()
+        except OSError:
+            pass
+
+    def _steps(self, stack: Stack, simulator: bool) -> list[Callable[[], None]]:
+        """The start-up in steps, so a stop asked for meanwhile does not wait for the rest."""
+        steps = [lambda: self._redis(stack), lambda: self._migrate(stack)]
+        if simulator:
+            steps += [lambda: self._simulator(stack)]
+        return [*steps, stack.start_web, stack.start_worker, stack.start_beat,
+                lambda: self.stdout.write(f"web        {stack.web_url}/  (health: {stack.web_url}/healthz)")]
+
+    def _redis(self, stack: Stack) -> None:
         url = stack.start_redis()
         self.stdout.write(f"redis      {url}{'  (private server)' if stack.redis else ''}")
+
+    def _migrate(self, stack: Stack) -> None:
         if stack.database_url is None:
             stack.database_url = f"sqlite:///{settings.BASE_DIR / 'db.sqlite3'}"
         stack.manage("migrate", "--noinput")
-        if simulator:
-            zone = business_hours_zone()
-            stack.sim_args = ("--tenant-tz", zone)
-            stack.demo_time_zone = zone
-            stack.start_simulator()
-            self.stdout.write(f"simulator  {stack.sim_url}  (tenant demo, token demo-token, contact center in {zone})")
-            self.stdout.write(stack.setup_demo().rstrip())
-        stack.start_web()
-        stack.start_worker()
-        stack.start_beat()
-        self.stdout.write(f"web        {stack.web_url}/  (health: {stack.web_url}/healthz)")
+
+    def _simulator(self, stack: Stack) -> None:
+        zone = business_hours_zone()
+        stack.sim_args = ("--tenant-tz", zone)
+        stack.demo_time_zone = zone
+        stack.start_simulator()
+        self.stdout.write(f"simulator  {stack.sim_url}  (tenant demo, token demo-token, contact center in {zone})")
+        self.stdout.write(stack.setup_demo().rstrip())
