@@ -1,6 +1,6 @@
 """Every page carries a Content-Security-Policy that admits only this site's own files.
 
-Found in an attack on the running stack: no CSP at all. tests/browser/test_security_csp.py
+Found in an attack on the running stack: no CSP at all. tests/browser/test_csp_in_chromium.py
 proves in Chromium that the pages work under it; this checks the header itself.
 """
 
