@@ -346,6 +346,18 @@ def load_schedules(tenant_id: int) -> tuple[dict, dict]:
     return schedules, overrides
 
 
+def known_schedules(tenant_id: int, schedule_ids: set[str], evaluated: dict[str, dict]) -> set[str] | None:
+    """The mapped schedule ids 8x8 listed at the last refresh, or None while no refresh stored any.
+
+    Only asked when a mapped schedule was not evaluated: then whether the definitions were ever
+    stored tells "8x8 no longer lists it" (shown as missing) from "not fetched yet" (shown as
+    nothing), so the common cycle costs no extra Redis call.
+    """
+    if schedule_ids <= evaluated.keys():
+        return set(evaluated)
+    return set(evaluated) if get_redis().exists(schedules_key(tenant_id)) else None
+
+
 def schedule_states(tenant: Tenant, schedule_ids: set[str], at: datetime) -> dict[str, dict]:
     """Evaluate each mapped schedule now; an API override wins until the next refresh."""
     from wallboard.schedules.codes import status_label, status_state
@@ -532,11 +544,14 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     configs = board_configs_for_tenant(tenant)
     schedule_ids = set().union(*(c.schedule_ids() for c in configs)) if configs else set()
     schedules = schedule_states(tenant, schedule_ids, fetched_at)
+    known = known_schedules(tenant.pk, schedule_ids, schedules)
     status = status_dict(health)
     previous = {c.slug: load_previous(c.slug) for c in configs}
     now = int(fetched_at.timestamp())
     if snapshot is not None:
-        states = compute_boards(configs, snapshot, schedules, {s: p[1] if p else None for s, p in previous.items()}, now)
+        states = compute_boards(
+            configs, snapshot, schedules, {s: p[1] if p else None for s, p in previous.items()}, now, known
+        )
         as_of = fetched_at.astimezone(UTC).isoformat()
     memo: dict = {}  # shared entries are diffed once for all of this tenant's boards
     for config in configs:
@@ -549,7 +564,7 @@ def _poll_locked(tenant: Tenant) -> PollResult:
         elif stored is not None:
             publish_board(config.slug, stored, data, data, stored.as_of, status)
         else:
-            empty = compute_board_state(config, EMPTY, schedules, None, now)
+            empty = compute_board_state(config, EMPTY, schedules, None, now, known)
             publish_board(config.slug, None, None, empty, None, status)
     return PollResult(error.kind if error else "ok", len(configs), latency_ms)
 
