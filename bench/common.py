@@ -1,6 +1,6 @@
 """Shared pieces of the stack benchmarks: the machine, the stack, websocket clients, /proc, Redis.
 
-Every benchmark runs the real processes (`wallboard.core.stack.Stack`) on this machine and
+Every benchmark runs the real processes (`wallboard.devstack.stack.Stack`) on this machine and
 talks to them over 127.0.0.1 only, so the figures are what a TV would see.
 """
 
@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallboard.settings")
 
-from wallboard.core.stack import Stack  # noqa: E402
+from wallboard.devstack.stack import Stack  # noqa: E402
 
 # The envelope every server message starts with (wallboard.live.store.envelope): read without
 # parsing the whole body, so a client costs little CPU even for a 500 kB snapshot.

@@ -8,7 +8,7 @@ arrives while the simulator rebuilds its cache waits for the new one), so
 
     age = arrival on screen - that refresh's wall-clock time.
 
-Polling starts at an arbitrary phase; the phase lock (wallboard.polling.services) moves it to
+Polling starts at an arbitrary phase; the phase lock (wallboard.polling.phase) moves it to
 just after the refresh. Ages are reported while it converges (the first `--settle` seconds) and
 after, with upstream calls per refresh in each part, and the phase lock's mode as it changes.
 

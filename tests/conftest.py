@@ -19,7 +19,7 @@ def pytest_configure(config):
     global _server
     from django.conf import settings
 
-    from wallboard.embedded_redis import EmbeddedRedis
+    from wallboard.devstack.embedded_redis import EmbeddedRedis
 
     url = os.environ.get("REDIS_URL", "").strip()
     if not url:

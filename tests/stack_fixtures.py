@@ -16,7 +16,8 @@ from pathlib import Path
 import jsonpatch
 from websockets.sync.client import connect
 
-from wallboard.core.stack import Stack
+from tests.helpers import wait_for
+from wallboard.devstack.stack import Stack
 
 
 def start_stack(**env: str) -> Stack:
@@ -54,18 +55,6 @@ def sim(stack: Stack, path: str, body: dict | None = None, method: str | None = 
     with urllib.request.urlopen(request, timeout=10) as response:
         text = response.read()
     return json.loads(text) if text else {}
-
-
-def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
-    """Wait until `condition()` is truthy and return it; fail the test after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(interval)
 
 
 class Screen:

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from wallboard.boards import crypto
 from wallboard.boards.models import Tenant, TenantHealth
-from wallboard.core import crypto
 from wallboard.polling.catalogue import get_catalogue
 from wallboard.vcc.errors import UnauthorisedError
 from wallboard.vcc.records import Agent, Queue, Schedule

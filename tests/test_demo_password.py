@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from wallboard.core.management.commands import setup_demo
+from wallboard.devstack.management.commands import setup_demo
 
 pytestmark = pytest.mark.django_db
 

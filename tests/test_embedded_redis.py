@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from wallboard.embedded_redis import EmbeddedRedis, EmbeddedRedisError, ensure_redis
+from wallboard.devstack.embedded_redis import EmbeddedRedis, EmbeddedRedisError, ensure_redis
 
 
 def test_it_starts_and_stops_a_private_server():
@@ -57,7 +57,7 @@ def test_it_refuses_to_start_twice_on_one_socket():
 def test_it_explains_a_missing_binary(monkeypatch):
     import builtins
 
-    import wallboard.embedded_redis as embedded
+    import wallboard.devstack.embedded_redis as embedded
 
     monkeypatch.setattr(embedded.shutil, "which", lambda name: None)
     real_import = builtins.__import__

@@ -15,12 +15,14 @@ from asgiref.sync import sync_to_async
 from tests.pipeline_helpers import Clock, communicator, make_board, receive
 from wallboard.boards.models import TenantHealth
 from wallboard.live import store
-from wallboard.polling import services
+from wallboard.live.boards import forget_cached_boards
+from wallboard.polling.cycle import poll_tenant
+from wallboard.polling.dispatch import claim_due_polls, poll_now
 from wallboard.simulator.server import SimulatorServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-poll = sync_to_async(services.poll_tenant, thread_sensitive=False)
+poll = sync_to_async(poll_tenant, thread_sensitive=False)
 
 
 @pytest.fixture
@@ -120,7 +122,7 @@ def test_it_keeps_upstream_calls_at_two_per_cycle_whatever_the_number_of_screens
         sim.reset_counters()
         for _ in range(n):
             clock.advance(10)
-            services.poll_tenant(tenant.pk)
+            poll_tenant(tenant.pk)
         return dict(sim.state()["requests"])
 
     alone = cycles(3)
@@ -141,11 +143,11 @@ def test_it_keeps_upstream_calls_at_two_per_cycle_whatever_the_number_of_screens
 
 def test_it_never_runs_two_polls_of_a_tenant_at_once(setup, sim, settings):
     tenant, board, _ = setup
-    services.poll_tenant(tenant.pk)
+    poll_tenant(tenant.pk)
     sim.reset_counters()
     sim.latency_ms = 1500  # each poll takes 3 s: longer than a second poll waits for the lock
     results = []
-    threads = [threading.Thread(target=lambda: results.append(services.poll_tenant(tenant.pk).outcome)) for _ in range(4)]
+    threads = [threading.Thread(target=lambda: results.append(poll_tenant(tenant.pk).outcome)) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -158,21 +160,21 @@ def test_it_never_runs_two_polls_of_a_tenant_at_once(setup, sim, settings):
 
 def test_it_backs_off_after_bad_credentials_and_recovers_when_fixed(setup, sim, clock):
     tenant, board, _ = setup
-    services.poll_tenant(tenant.pk)
+    poll_tenant(tenant.pk)
     sim.revoke_token()
     clock.advance(10)
-    assert services.poll_tenant(tenant.pk).outcome == "unauthorised"
+    assert poll_tenant(tenant.pk).outcome == "unauthorised"
     health = TenantHealth.objects.get(tenant=tenant)
     assert health.state == "unauthorised" and "token" in health.message
     stored = store.load(board.slug)
     assert stored.status["state"] == "unauthorised"
     # Not due again at the next ticks: a slow retry, not a 401 every cycle.
-    assert tenant.pk not in [t for t, _ in services.claim_due_polls(horizon_seconds=30)]
+    assert tenant.pk not in [t for t, _ in claim_due_polls(horizon_seconds=30)]
     # The administrator fixes the token (saving the tenant asks for a poll at once).
     sim.restore_token()
-    services.poll_now(tenant.pk)
-    assert tenant.pk in [t for t, _ in services.claim_due_polls()]
-    assert services.poll_tenant(tenant.pk).outcome == "ok"
+    poll_now(tenant.pk)
+    assert tenant.pk in [t for t, _ in claim_due_polls()]
+    assert poll_tenant(tenant.pk).outcome == "ok"
     assert store.load(board.slug).status["state"] == "ok"
 
 
@@ -187,29 +189,29 @@ def test_it_backs_off_after_bad_credentials_and_recovers_when_fixed(setup, sim, 
 )
 def test_it_keeps_the_last_good_data_when_upstream_fails(setup, sim, clock, fault, outcome, health_state):
     tenant, board, _ = setup
-    services.poll_tenant(tenant.pk)
+    poll_tenant(tenant.pk)
     good = store.load(board.slug)
     kind = fault.pop("kind")
     sim.faults.add(kind, target="rtstats", count=1, **fault)
     clock.advance(10)
-    assert services.poll_tenant(tenant.pk).outcome == outcome
+    assert poll_tenant(tenant.pk).outcome == outcome
     after = store.load(board.slug)
     assert after.data == good.data, "a failed cycle must not change what the board shows"
     assert after.as_of == good.as_of, "as_of must keep saying how old the data is"
     assert after.status["state"] == health_state
     assert after.seq == good.seq + 2  # a status message, then an empty patch
     clock.advance(10)
-    assert services.poll_tenant(tenant.pk).outcome == "ok"
+    assert poll_tenant(tenant.pk).outcome == "ok"
     assert store.load(board.slug).status["state"] == "ok"
 
 
 def test_it_starts_a_new_epoch_when_redis_loses_the_state(setup, clock, redis_client):
     tenant, board, _ = setup
-    services.poll_tenant(tenant.pk)
+    poll_tenant(tenant.pk)
     before = store.load(board.slug)
     redis_client.flushall()  # what a Redis restart does to memory
     clock.advance(10)
-    services.poll_tenant(tenant.pk)
+    poll_tenant(tenant.pk)
     after = store.load(board.slug)
     assert after.epoch != before.epoch
     assert after.seq == 1
@@ -223,7 +225,7 @@ def test_it_reaches_browsers_again_after_a_redis_restart(setup, clock, redis_ser
     if redis_server is None:
         pytest.skip("REDIS_URL points to a server this test must not restart")
     tenant, board, cookie = setup
-    services.poll_tenant(tenant.pk)
+    poll_tenant(tenant.pk)
 
     async def scenario():
         comm = communicator(board.slug, cookie)
@@ -257,12 +259,12 @@ def test_it_reaches_browsers_again_after_a_redis_restart(setup, clock, redis_ser
 def test_it_applies_patches_to_an_untouched_copy_only(setup, clock):
     """The differ must not share mutable parts between the stored and the new state."""
     tenant, board, _ = setup
-    services.poll_tenant(tenant.pk)
+    poll_tenant(tenant.pk)
     before = copy.deepcopy(store.load(board.slug).data)
     clock.advance(10)
-    services.poll_tenant(tenant.pk)
+    poll_tenant(tenant.pk)
     clock.advance(10)
-    services.poll_tenant(tenant.pk)
+    poll_tenant(tenant.pk)
     assert before != store.load(board.slug).data
 
 
@@ -277,8 +279,7 @@ async def test_it_stays_exact_when_polls_alternate_between_worker_processes(setu
     for cycle in range(6):
         if cycle % 2:
             # What another process sees: none of this one's cached state or fragments.
-            services._previous_cache.clear()
-            services._serialisers.clear()
+            forget_cached_boards()
         clock.advance(10)
         await poll(tenant.pk)
         messages, seq = await next_patch(comm, epoch, seq)

@@ -11,7 +11,8 @@ import pytest
 from tests.pipeline_helpers import Clock
 from wallboard.boards.models import Board, BoardQueue, Tenant, TenantHealth
 from wallboard.live import store
-from wallboard.polling import services
+from wallboard.polling.cycle import poll_tenant
+from wallboard.polling.schedules import refresh_schedules
 from wallboard.schedules.engine import evaluate
 from wallboard.simulator.server import SimulatorServer
 
@@ -50,8 +51,8 @@ def schedule_of(board: Board, queue_position: int) -> dict | None:
 
 def test_it_shows_each_mapped_queue_open_or_closed_with_a_countdown(board):
     tenant = board.tenant
-    assert services.refresh_schedules(tenant.pk) == "ok"
-    services.poll_tenant(tenant.pk)
+    assert refresh_schedules(tenant.pk) == "ok"
+    poll_tenant(tenant.pk)
     schedules = {s.id: s for s in tenant.client().schedules()}
     for position, schedule_id in ((0, "101"), (1, "102")):
         shown = schedule_of(board, position)
@@ -68,7 +69,7 @@ def test_it_shows_each_mapped_queue_open_or_closed_with_a_countdown(board):
 def test_it_offers_the_schedules_as_choices_after_a_refresh(board):
     from wallboard.polling.catalogue import get_catalogue
 
-    services.refresh_schedules(board.tenant.pk)
+    refresh_schedules(board.tenant.pk)
     names = {s["id"]: s["name"] for s in get_catalogue(board.tenant.pk)["schedules"]}
     assert names["101"] == "Support Hours"
 
@@ -86,8 +87,8 @@ def test_it_uses_the_status_from_8x8_when_it_disagrees(board, clock, sim, caplog
     clock.t = later.timestamp()
     api_status = evaluate(schedule, later, tenant.time_zone).status
     with caplog.at_level("WARNING"):
-        services.refresh_schedules(tenant.pk)
-    services.poll_tenant(tenant.pk)
+        refresh_schedules(tenant.pk)
+    poll_tenant(tenant.pk)
     shown = schedule_of(board, 0)
     assert shown["source"] == "api"
     assert shown["status"] == api_status
@@ -96,8 +97,8 @@ def test_it_uses_the_status_from_8x8_when_it_disagrees(board, clock, sim, caplog
     assert any("schedule 101" in record.getMessage() for record in caplog.records), "logged once with both answers"
     # The next refresh, with 8x8 agreeing again, goes back to the local answer.
     clock.t = time.time()
-    services.refresh_schedules(tenant.pk)
-    services.poll_tenant(tenant.pk)
+    refresh_schedules(tenant.pk)
+    poll_tenant(tenant.pk)
     assert schedule_of(board, 0)["source"] == "local"
     assert TenantHealth.objects.get(tenant=tenant).schedule_disagreements == {}
 
@@ -107,8 +108,8 @@ def test_it_mutes_alerts_of_a_closed_queue(board, clock):
 
     tenant = board.tenant
     Threshold.objects.create(board=board, metric="queue_size", warn=-2, alert=-1)  # always alert
-    services.refresh_schedules(tenant.pk)
-    services.poll_tenant(tenant.pk)
+    refresh_schedules(tenant.pk)
+    poll_tenant(tenant.pk)
     data = store.load(board.slug).data
     for queue in data["queues"].values():
         closed = queue["schedule"] is not None and queue["schedule"]["state"] == "closed"
@@ -117,10 +118,10 @@ def test_it_mutes_alerts_of_a_closed_queue(board, clock):
 
 def test_it_keeps_showing_schedules_when_a_refresh_fails(board, sim):
     tenant = board.tenant
-    services.refresh_schedules(tenant.pk)
-    services.poll_tenant(tenant.pk)
+    refresh_schedules(tenant.pk)
+    poll_tenant(tenant.pk)
     before = schedule_of(board, 0)
     sim.faults.add("status", target="schedules", count=1, code=503)
-    assert services.refresh_schedules(tenant.pk) == "busy"
-    services.poll_tenant(tenant.pk)
+    assert refresh_schedules(tenant.pk) == "busy"
+    poll_tenant(tenant.pk)
     assert schedule_of(board, 0)["status"] == before["status"]

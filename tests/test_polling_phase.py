@@ -8,7 +8,9 @@ import pytest
 
 from tests.pipeline_helpers import Clock, make_board
 from wallboard.live import store
-from wallboard.polling import services
+from wallboard.polling.cycle import poll_tenant
+from wallboard.polling.dispatch import hold_upstream, upstream_held
+from wallboard.polling.phase import PHASE_PROBE_EVERY, PHASE_STEP, plan_next_poll
 from wallboard.simulator.server import SimulatorServer
 
 INTERVAL = 10.0
@@ -20,7 +22,7 @@ def run_phase_lock(refresh_phase: float, start: float, cycles: int, lateness: fl
     for _ in range(cycles):
         window = math.floor((t - refresh_phase) / INTERVAL)
         polls.append((t, window))
-        t = services.plan_next_poll(1, INTERVAL, t, f"data {window}") + lateness
+        t = plan_next_poll(1, INTERVAL, t, f"data {window}") + lateness
     return polls
 
 
@@ -34,16 +36,16 @@ def fresh_ages(polls: list[tuple[float, int]], refresh_phase: float) -> list[flo
 def test_it_locks_on_just_after_the_refresh_within_twelve_cycles(redis_client, offset):
     polls = run_phase_lock(refresh_phase=1000.0, start=1000.0 + offset, cycles=60)
     steady = polls[15:]
-    assert max(fresh_ages(steady, 1000.0)) <= services.PHASE_STEP + 1e-6
+    assert max(fresh_ages(steady, 1000.0)) <= PHASE_STEP + 1e-6
     # One call per upstream window, but for the rare probe that lands just before a refresh.
     windows = [w for _, w in steady]
     extra = len(windows) - len(set(windows))
-    assert extra <= len(steady) // services.PHASE_PROBE_EVERY + 1
+    assert extra <= len(steady) // PHASE_PROBE_EVERY + 1
 
 
 def test_it_does_not_drift_late_when_the_worker_runs_late(redis_client):
     polls = run_phase_lock(refresh_phase=1000.0, start=1004.0, cycles=80, lateness=0.08)
-    assert max(fresh_ages(polls[20:], 1000.0)) <= services.PHASE_STEP + 0.1
+    assert max(fresh_ages(polls[20:], 1000.0)) <= PHASE_STEP + 0.1
 
 
 def test_it_follows_an_upstream_whose_refresh_moved(redis_client):
@@ -53,15 +55,15 @@ def test_it_follows_an_upstream_whose_refresh_moved(redis_client):
     for _ in range(30):
         window = math.floor((t - moved) / INTERVAL)
         after.append((t, window))
-        t = services.plan_next_poll(1, INTERVAL, t, f"moved {window}")
-    assert max(fresh_ages(after[10:], moved)) <= services.PHASE_STEP + 1e-6
+        t = plan_next_poll(1, INTERVAL, t, f"moved {window}")
+    assert max(fresh_ages(after[10:], moved)) <= PHASE_STEP + 1e-6
 
 
 def test_it_polls_a_quiet_tenant_once_an_interval(redis_client):
     t, times = 1000.0, []
     for _ in range(12):
         times.append(t)
-        t = services.plan_next_poll(1, INTERVAL, t, "nothing moves")
+        t = plan_next_poll(1, INTERVAL, t, "nothing moves")
     gaps = [b - a for a, b in zip(times[4:], times[5:], strict=False)]
     assert gaps == [INTERVAL] * len(gaps)
 
@@ -82,14 +84,14 @@ def test_it_sends_nothing_upstream_while_an_abandoned_request_may_still_run(sim,
     settings.VCC_READ_TIMEOUT = 0.5
     settings.WALLBOARD_ABANDONED_HOLD = 30
     tenant, board, _ = make_board(sim.base_url, slug="held")
-    assert services.poll_tenant(tenant.pk).outcome == "ok"
+    assert poll_tenant(tenant.pk).outcome == "ok"
     sim.faults.add("latency", ms=1500, target="rtstats")
-    assert services.poll_tenant(tenant.pk).outcome == "timeout"
-    assert services.upstream_held(tenant.pk)
+    assert poll_tenant(tenant.pk).outcome == "timeout"
+    assert upstream_held(tenant.pk)
     sim.faults.clear()
     sim.reset_counters()
     before = store.load_head(board.slug)
-    result = services.poll_tenant(tenant.pk)
+    result = poll_tenant(tenant.pk)
     assert result.outcome == "held"
     assert sim.state()["requests_by_api"]["rtstats"] == 0
     after = store.load_head(board.slug)
@@ -100,8 +102,8 @@ def test_it_sends_nothing_upstream_while_an_abandoned_request_may_still_run(sim,
 @pytest.mark.django_db(transaction=True)
 def test_it_polls_again_when_the_hold_is_over(sim, settings):
     tenant, board, _ = make_board(sim.base_url, slug="after")
-    services.hold_upstream(tenant.pk, 0.05)
+    hold_upstream(tenant.pk, 0.05)
     import time
 
     time.sleep(0.1)
-    assert services.poll_tenant(tenant.pk).outcome == "ok"
+    assert poll_tenant(tenant.pk).outcome == "ok"

@@ -8,7 +8,7 @@ import platform
 
 import pytest
 
-from wallboard.core import allocator
+from wallboard.live import allocator
 from wallboard.polling import collector
 
 

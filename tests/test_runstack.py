@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from wallboard.core.stack import BASE_DIR, business_hours_zone, free_port
+from wallboard.devstack.stack import BASE_DIR, business_hours_zone, free_port
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,8 @@ import requests
 from vcc_server import vcc_server_fixture  # noqa: F401 - the fixture
 
 from wallboard.boards.models import Tenant, TenantHealth
-from wallboard.polling import services
+from wallboard.polling.cycle import poll_tenant
+from wallboard.polling.schedules import refresh_schedules
 from wallboard.vcc import errors
 from wallboard.vcc.client import VccClient
 
@@ -159,7 +160,7 @@ def test_it_marks_a_tenant_with_a_bad_token_unauthorised_and_logs_no_token(db, r
     tenant = Tenant.objects.create(name="Acme", base_url="https://vcc-na4.8x8.com", tenant_name="acme", token=BAD_TOKEN)
     caplog.set_level(logging.DEBUG)
 
-    result = services.poll_tenant(tenant.pk)
+    result = poll_tenant(tenant.pk)
 
     health = TenantHealth.objects.get(tenant=tenant)
     assert result.outcome == "unauthorised"
@@ -182,7 +183,7 @@ def test_it_logs_only_the_class_of_an_unexpected_poll_failure(db, redis_client, 
     monkeypatch.setattr(Tenant, "client", lambda self: ExplodingClient())
     caplog.set_level(logging.DEBUG)
 
-    result = services.poll_tenant(tenant.pk)
+    result = poll_tenant(tenant.pk)
 
     health = TenantHealth.objects.get(tenant=tenant)
     assert result.outcome == "error"
@@ -197,6 +198,6 @@ def test_it_logs_only_the_class_of_an_unexpected_schedule_refresh_failure(db, re
     monkeypatch.setattr(Tenant, "client", lambda self: ExplodingClient())
     caplog.set_level(logging.DEBUG)
 
-    assert services.refresh_schedules(tenant.pk) == "error"
+    assert refresh_schedules(tenant.pk) == "error"
     assert "UnicodeEncodeError" in caplog.text
     assert BAD_TOKEN not in caplog.text

@@ -94,7 +94,7 @@ def test_it_masks_the_password_of_a_bad_url(variable, value, shown):
 
 
 def project_checks() -> list:
-    from wallboard import checks
+    from wallboard.ops import checks
 
     return [checks.check_secret_key, checks.check_allowed_hosts, checks.check_field_encryption_keys]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from wallboard.core.stack import Stack
-from wallboard.embedded_redis import EmbeddedRedis
+from wallboard.devstack.embedded_redis import EmbeddedRedis
+from wallboard.devstack.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,8 +19,8 @@ from django.contrib.auth.models import User
 from django.db import OperationalError, connection
 
 from wallboard.boards.models import Tenant, TenantHealth
-from wallboard.core.stack import BASE_DIR
-from wallboard.embedded_redis import EmbeddedRedis
+from wallboard.devstack.embedded_redis import EmbeddedRedis
+from wallboard.devstack.stack import BASE_DIR
 from wallboard.settings import redis_settings
 
 pytestmark = pytest.mark.django_db

@@ -121,15 +121,16 @@ def sim_board(redis_client):
 @pytest.mark.django_db(transaction=True)
 def test_it_shows_missing_on_the_published_board_once_schedules_were_fetched(sim_board):
     from wallboard.live import store
-    from wallboard.polling import services
+    from wallboard.polling.cycle import poll_tenant
+    from wallboard.polling.schedules import refresh_schedules
 
     board, queue_ids = sim_board
-    services.poll_tenant(board.tenant.pk)
+    poll_tenant(board.tenant.pk)
     before = store.load(board.slug).data["queues"]
     assert before[queue_ids[1]]["schedule"] is None  # not fetched yet: unknown, not missing
 
-    assert services.refresh_schedules(board.tenant.pk) == "ok"
-    services.poll_tenant(board.tenant.pk)
+    assert refresh_schedules(board.tenant.pk) == "ok"
+    poll_tenant(board.tenant.pk)
     after = store.load(board.slug).data["queues"]
     assert after[queue_ids[0]]["schedule"]["state"] in {"open", "closed", "choice"}
     assert after[queue_ids[1]]["schedule"]["state"] == "missing"
@@ -140,17 +141,18 @@ def test_it_shows_missing_on_the_published_board_once_schedules_were_fetched(sim
 def test_it_shows_missing_when_every_mapped_schedule_is_gone(sim_board):
     from wallboard.boards.models import BoardQueue
     from wallboard.live import store
-    from wallboard.polling import services
+    from wallboard.polling.cycle import poll_tenant
+    from wallboard.polling.schedules import refresh_schedules
 
     board, queue_ids = sim_board
     # The one real schedule is remapped to an id 8x8 does not have: nothing is evaluated, so
     # the page cannot infer the list; the poller must say whether it was ever fetched.
     BoardQueue.objects.filter(board=board, queue_id=queue_ids[0]).update(schedule_id="888888")
-    services.poll_tenant(board.tenant.pk)
+    poll_tenant(board.tenant.pk)
     assert store.load(board.slug).data["queues"][queue_ids[0]]["schedule"] is None  # never fetched
 
-    assert services.refresh_schedules(board.tenant.pk) == "ok"
-    services.poll_tenant(board.tenant.pk)
+    assert refresh_schedules(board.tenant.pk) == "ok"
+    poll_tenant(board.tenant.pk)
     after = store.load(board.slug).data["queues"]
     assert after[queue_ids[0]]["schedule"]["state"] == "missing"
     assert after[queue_ids[1]]["schedule"]["state"] == "missing"

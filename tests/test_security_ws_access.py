@@ -29,7 +29,7 @@ from tests.pipeline_helpers import WebsocketCommunicator
 from wallboard.asgi import application
 from wallboard.boards import access
 from wallboard.boards.models import Board, Display, DisplayBoard, Tenant
-from wallboard.embedded_redis import EmbeddedRedis
+from wallboard.devstack.embedded_redis import EmbeddedRedis
 from wallboard.live import consumers, store
 
 pytestmark = pytest.mark.django_db(transaction=True)

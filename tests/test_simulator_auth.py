@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
 import requests
 
+from tests.helpers import wait_for
 from wallboard.simulator.server import SimulatorServer
 
 NOON = datetime(2026, 3, 4, 12, 0, tzinfo=UTC).timestamp()
@@ -22,14 +22,6 @@ def sim():
     server.start()
     yield server
     server.stop()
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    """Poll until predicate() is true (a synchronisation helper, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 def test_it_accepts_the_default_credentials(sim):

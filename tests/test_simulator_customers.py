@@ -8,13 +8,13 @@ eleventh tenant with a request in flight; one deployment's polls must never be t
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
 import requests
 
+from tests.helpers import wait_for
 from tests.pipeline_helpers import Clock
 from wallboard.simulator.server import SimulatorServer
 
@@ -24,14 +24,6 @@ SCHEDULES = "/api/provisioning/schedules.json"
 ELEVEN = {f"t{n:02d}": f"token-{n}" for n in range(1, 12)}
 # The production worker (docker-compose.yml): one prefork worker running 4 tasks at once.
 WORKER_CONCURRENCY = 4
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    """Poll until predicate() is true (synchronisation, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 def get(sim: SimulatorServer, tenant: str, path: str = AGENTS) -> requests.Response:
@@ -142,7 +134,8 @@ class Worker:
 @pytest.mark.django_db(transaction=True)
 def test_it_is_never_tripped_by_one_deployments_polls(redis_client, monkeypatch):
     from wallboard.boards.models import Board, BoardQueue, Tenant
-    from wallboard.polling import services
+    from wallboard.polling.cycle import poll_tenant
+    from wallboard.polling.schedules import refresh_schedules
 
     # Twelve tenants on one platform, more than the rule allows at once, each with a board and
     # a schedule, refreshed and polled for a few cycles the way the production worker runs them.
@@ -157,10 +150,10 @@ def test_it_is_never_tripped_by_one_deployments_polls(redis_client, monkeypatch)
             ids.append(tenant.pk)
         worker = Worker(WORKER_CONCURRENCY, monkeypatch)
         sim.reset_counters()
-        outcomes = worker.run(services.refresh_schedules, ids)
+        outcomes = worker.run(refresh_schedules, ids)
         for _ in range(3):
             clock.advance(10)
-            outcomes += [result.outcome for result in worker.run(services.poll_tenant, ids)]
+            outcomes += [result.outcome for result in worker.run(poll_tenant, ids)]
         state = sim.state()
     assert outcomes == ["ok"] * len(ids) * 4
     assert state["busy_by_rule"] == {"one_per_customer": 0, "customers_at_once": 0}

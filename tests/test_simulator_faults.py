@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 import pytest
 import requests
 
+from tests.helpers import wait_for
 from wallboard.simulator.server import SimulatorServer
 
 NOON = datetime(2026, 3, 4, 12, 0, tzinfo=UTC).timestamp()
@@ -32,14 +32,6 @@ def get(sim, path: str, **kwargs) -> requests.Response:
 
 def control(sim, method: str, path: str, body: dict | None = None) -> requests.Response:
     return requests.request(method, sim.base_url + path, json=body, timeout=10)
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    """Poll until predicate() is true (synchronisation, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
 
 
 def test_it_answers_503_for_the_next_n_requests(sim):

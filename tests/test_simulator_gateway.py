@@ -6,12 +6,12 @@ NOTES.md knows the queue-by-id form only, so the simulator serves nothing else o
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
 import requests
 
+from tests.helpers import wait_for
 from wallboard.simulator.server import SimulatorServer
 
 NOON = datetime(2026, 3, 4, 12, 0, tzinfo=UTC).timestamp()
@@ -29,14 +29,6 @@ def sim():
 
 def get(sim: SimulatorServer, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
     return requests.get(sim.base_url + path, headers=headers, timeout=10, **kwargs)
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    """Poll until predicate() is true (a synchronisation helper, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 def test_it_serves_a_queue_through_the_gateway_as_the_classic_api_does(sim):

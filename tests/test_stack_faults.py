@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from tests.stack_fixtures import Screen, display_cookie, sim, start_stack, wait_for
+from tests.helpers import wait_for
+from tests.stack_fixtures import Screen, display_cookie, sim, start_stack
 
 CYCLE = 10.0
 SLACK = 5.0

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack_fixtures import sim, start_stack, wait_for
+from tests.helpers import wait_for
+from tests.stack_fixtures import sim, start_stack
 from wallboard.boards.models import Board, Display, DisplayBoard, Tenant
-from wallboard.core.stack import BASE_DIR
+from wallboard.devstack.stack import BASE_DIR
 from wallboard.live import publish
-from wallboard.polling import services
+from wallboard.polling.health import record_failure, record_success
 from wallboard.vcc.errors import UnauthorisedError
 
 PER_TICK = ("Sending due task", " received", " succeeded in")
@@ -78,7 +79,7 @@ def test_it_logs_a_tenant_change_once_and_no_ticks_at_info(stack):
         assert line not in worker and line not in beat, f"{line!r} is logged at INFO"
     assert len(lines_with(worker, DEMO_TENANT, "ok -> unauthorised")) == 1, worker[-3000:]
     assert len(lines_with(worker, DEMO_TENANT, "unauthorised -> ok")) == 1, worker[-3000:]
-    assert re.search(r" (WARNING|INFO) wallboard\.polling\.services: tenant 'Demo \(simulator\)' \(id \d+\): "
+    assert re.search(r" (WARNING|INFO) wallboard\.polling\.health: tenant 'Demo \(simulator\)' \(id \d+\): "
                      r"ok -> unauthorised: bad credentials", worker), "one line at the default level, naming the tenant"
 
 
@@ -96,7 +97,7 @@ def test_it_logs_every_tick_and_task_at_debug(stack):
 
 
 def test_it_follows_log_level_in_worker_and_beat_and_their_settings(tmp_path):
-    from wallboard.core.stack import Stack
+    from wallboard.devstack.stack import Stack
 
     stack = Stack(tmp_path, web_port=1, sim_port=2, env_extra={"LOG_LEVEL": "debug"})
     assert stack.log_level == "DEBUG"
@@ -140,13 +141,13 @@ def test_it_logs_each_health_change_once_with_the_tenant_name(tenant, caplog):
     refused = UnauthorisedError("HTTP 403", status=403)
     now = datetime.now(UTC)
     with caplog.at_level(logging.DEBUG, logger="wallboard"):
-        services.record_success(tenant, 10, now)
+        record_success(tenant, 10, now)
         for _ in range(3):
-            services.record_success(tenant, 10, now)
+            record_success(tenant, 10, now)
         for _ in range(3):
-            services.record_failure(tenant, refused, 10, now)
-        services.record_success(tenant, 10, now)
-    lines = [r.getMessage() for r in caplog.records if r.name == "wallboard.polling.services"]
+            record_failure(tenant, refused, 10, now)
+        record_success(tenant, 10, now)
+    lines = [r.getMessage() for r in caplog.records if r.name == "wallboard.polling.health"]
     assert lines == [
         f"tenant 'Acme' (id {tenant.pk}): pending -> ok",
         f"tenant 'Acme' (id {tenant.pk}): ok -> unauthorised: bad credentials: HTTP 403",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from wallboard.core.stack import BASE_DIR, free_port
+from wallboard.devstack.stack import BASE_DIR, free_port
 
 READY = "Press Ctrl-C to stop everything."
 
@@ -162,7 +162,7 @@ def test_it_stops_everything_on_sigterm_and_the_next_run_starts_a_second_later()
 
 
 def test_it_waits_for_a_redis_that_announced_its_stop():
-    from wallboard.embedded_redis import EmbeddedRedis
+    from wallboard.devstack.embedded_redis import EmbeddedRedis
 
     directory = Path(tempfile.mkdtemp(prefix="wb-t-"))
     old = EmbeddedRedis(directory)
@@ -182,7 +182,7 @@ def test_it_waits_for_a_redis_that_announced_its_stop():
 
 
 def test_it_takes_over_the_socket_of_a_killed_redis():
-    from wallboard.embedded_redis import EmbeddedRedis
+    from wallboard.devstack.embedded_redis import EmbeddedRedis
 
     directory = Path(tempfile.mkdtemp(prefix="wb-t-"))
     old = EmbeddedRedis(directory)

@@ -20,13 +20,15 @@ from django.core.management.base import SystemCheckError
 from django.db import connection
 
 from tests.pipeline_helpers import Clock, make_board
-from wallboard import checks
+from wallboard.boards import crypto
+from wallboard.boards.crypto import UnreadableSecret
 from wallboard.boards.models import Tenant, TenantHealth
-from wallboard.core import crypto
-from wallboard.core.crypto import UnreadableSecret
 from wallboard.live import store
-from wallboard.polling import services
+from wallboard.ops import checks
 from wallboard.polling.clients import UnreadableSecretError
+from wallboard.polling.cycle import poll_tenant
+from wallboard.polling.dispatch import claim_due_polls
+from wallboard.polling.schedules import refresh_schedules
 from wallboard.simulator.server import SimulatorServer
 
 OLD_KEY = Fernet.generate_key().decode()
@@ -183,12 +185,12 @@ def sim(redis_client):
 def test_it_stops_polling_with_one_log_line_and_no_call_to_8x8(db, sim, settings, caplog):
     settings.FIELD_ENCRYPTION_KEYS = [OLD_KEY]
     tenant, board, _ = make_board(sim.base_url)
-    assert services.poll_tenant(tenant.pk).outcome == "ok"
+    assert poll_tenant(tenant.pk).outcome == "ok"
     lose_the_key(settings)
     sim.reset_counters()
     caplog.set_level(logging.DEBUG)
 
-    outcomes = [services.poll_tenant(tenant.pk).outcome for _ in range(3)]
+    outcomes = [poll_tenant(tenant.pk).outcome for _ in range(3)]
 
     assert outcomes == ["unreadable_secret"] * 3
     assert sum(sim.state()["requests"].values()) == 0  # nothing was sent to 8x8
@@ -202,21 +204,21 @@ def test_it_stops_polling_with_one_log_line_and_no_call_to_8x8(db, sim, settings
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     # The boards say it, and the retry is slow, like bad credentials.
     assert store.load(board.slug).status["state"] == "unreadable_secret"
-    assert tenant.pk not in [t for t, _ in services.claim_due_polls(horizon_seconds=30)]
+    assert tenant.pk not in [t for t, _ in claim_due_polls(horizon_seconds=30)]
 
 
 def test_it_polls_again_once_the_token_is_typed_again(db, sim, settings):
     settings.FIELD_ENCRYPTION_KEYS = [OLD_KEY]
     tenant, board, _ = make_board(sim.base_url)
     lose_the_key(settings)
-    assert services.poll_tenant(tenant.pk).outcome == "unreadable_secret"
+    assert poll_tenant(tenant.pk).outcome == "unreadable_secret"
 
     fixed = Tenant.objects.get(pk=tenant.pk)
     fixed.token = "demo-token"
     fixed.save()  # what the admin form does; the save makes the tenant due at once
 
-    assert tenant.pk in [t for t, _ in services.claim_due_polls()]
-    assert services.poll_tenant(tenant.pk).outcome == "ok"
+    assert tenant.pk in [t for t, _ in claim_due_polls()]
+    assert poll_tenant(tenant.pk).outcome == "ok"
     assert store.load(board.slug).status["state"] == "ok"
 
 
@@ -227,7 +229,7 @@ def test_it_skips_schedule_refreshes_without_a_line_each_time(db, sim, settings,
     sim.reset_counters()
     caplog.set_level(logging.INFO)
 
-    assert services.refresh_schedules(tenant.pk) == "unreadable_secret"
+    assert refresh_schedules(tenant.pk) == "unreadable_secret"
     assert sum(sim.state()["requests"].values()) == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 

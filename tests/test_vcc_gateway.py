@@ -21,8 +21,8 @@ from vcc_server import vcc_server_fixture  # noqa: F401 - the fixture
 from tests.pipeline_helpers import Clock
 from wallboard.boards.models import Board, BoardQueue, QueueGroup, Tenant, TenantHealth
 from wallboard.live import store
-from wallboard.polling import services
 from wallboard.polling.clients import board_queue_ids
+from wallboard.polling.cycle import poll_tenant
 from wallboard.simulator.server import SimulatorServer
 from wallboard.vcc import errors
 from wallboard.vcc.client import VccClient
@@ -398,11 +398,11 @@ def test_it_polls_a_gateway_tenant_and_fills_its_board(sim, clock, redis_client)
     for _ in range(2):
         clock.advance(10)
         sim.reset_counters()
-        assert services.poll_tenant(tenant.pk).outcome == "ok"
+        assert poll_tenant(tenant.pk).outcome == "ok"
         state = sim.state()
         assert state["requests"]["queues"] == 0 and state["requests"]["agents"] == 1
         assert state["gateway_requests"] == 4
-        assert services.poll_tenant(reference.pk).outcome == "ok"
+        assert poll_tenant(reference.pk).outcome == "ok"
 
         filled, expected = store.load(board.slug).data, store.load(reference_board.slug).data
         assert set(filled["queues"]) >= set(ids[:3]) and filled["agents"]
@@ -417,7 +417,7 @@ def test_it_keeps_the_api_key_out_of_logs_and_health(sim, redis_client, caplog):
     tenant, board = make_board(sim, "bad-key", api="gateway", api_key=wrong)
     caplog.set_level(logging.DEBUG)
 
-    assert services.poll_tenant(tenant.pk).outcome == "unauthorised"
+    assert poll_tenant(tenant.pk).outcome == "unauthorised"
 
     health = TenantHealth.objects.get(tenant=tenant)
     assert "API key" in health.last_error_message

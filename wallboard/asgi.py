@@ -8,7 +8,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallboard.settings")
 
-from wallboard.core import allocator  # noqa: E402
+from wallboard.live import allocator  # noqa: E402
 
 allocator.tune()  # before the first snapshot burst (see the module)
 

@@ -33,7 +33,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", True)
 
-# Published here, so development only: production refuses it (here and in wallboard/checks.py).
+# Published here, so development only: production refuses it (here and in wallboard/ops/checks.py).
 DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-5b1f0d9c7e2a4f3b8c6d1e0f9a8b7c6d5e4f3a2b1c0d"
 if DEBUG:
     SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
@@ -55,7 +55,8 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "csp",
-    "wallboard.core",
+    "wallboard.ops",
+    "wallboard.devstack",
     "wallboard.vcc",
     "wallboard.simulator",
     "wallboard.boards",
@@ -263,7 +264,7 @@ X_FRAME_OPTIONS = "DENY"
 # did. Celery's lines for each beat tick, each task received and each task done (three a second
 # of nothing) show at DEBUG only. Worker and beat log through this dict too (they do not hijack
 # the root logger), but Celery sets the root level from their --loglevel: give them LOG_LEVEL
-# there (wallboard/core/stack.py, docker-compose.yml).
+# there (wallboard/devstack/stack.py, docker-compose.yml).
 LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").strip().upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
     raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")

@@ -13,7 +13,7 @@ import tempfile
 import pytest
 from playwright.sync_api import expect
 
-from wallboard.core.stack import Stack
+from wallboard.devstack.stack import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -7,7 +7,9 @@ import time
 
 import pytest
 from playwright.sync_api import expect
-from wb_harness import FULL_METRICS, Session, iso, make_board_state
+from wb_harness import Session, iso, make_board_state
+
+from wallboard.boards.models import DEFAULT_QUEUE_METRICS
 
 pytestmark = pytest.mark.browser
 
@@ -314,7 +316,7 @@ def test_it_follows_control_messages(harness, kiosk_page, page):
 def test_it_fits_the_screen_without_scrollbars(kiosk_page, page, size):
     width, height = (int(v) for v in size.split("x"))
     page.set_viewport_size({"width": width, "height": height})
-    state = make_board_state(queues=12, groups=3, agents=60, metrics=FULL_METRICS)
+    state = make_board_state(queues=12, groups=3, agents=60, metrics=DEFAULT_QUEUE_METRICS)
     state["queues"]["115"]["states"] = {"queue_size": "alert", "longest_wait_time": "warn"}
     state["queues"]["118"]["name"] = "A queue with a really rather long name for a TV"
     open_board(kiosk_page, page, state)

@@ -20,7 +20,7 @@ ZONE = "Europe/Berlin"
 # 10:42 in the board's time zone, today: what the banner says the numbers date from.
 LAST_OK = datetime.combine(datetime.now(ZoneInfo(ZONE)).date(), time(10, 42), ZoneInfo(ZONE)).isoformat()
 
-# state -> (message as wallboard/polling/services.py builds it, words a TV shows, detail it must not)
+# state -> (message as wallboard.polling.health.failure_message builds it, words a TV shows, detail it must not)
 STATUSES = {
     "unreachable": (
         "8x8 is not answering properly (timed out: 127.0.0.1 did not answer within 3 s); showing the last good data.",

@@ -15,7 +15,7 @@ import redis
 import requests
 from playwright.sync_api import expect
 
-from wallboard.core.stack import Stack, business_hours_zone
+from wallboard.devstack.stack import Stack, business_hours_zone
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

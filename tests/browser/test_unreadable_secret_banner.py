@@ -11,14 +11,14 @@ from django.contrib.auth.models import User
 from playwright.sync_api import expect
 from wb_harness import Session, make_board_state
 
-from wallboard.core.crypto import unreadable_message
-from wallboard.polling.services import _failure_message
+from wallboard.boards.crypto import unreadable_message
+from wallboard.polling.health import failure_message
 
 pytestmark = pytest.mark.browser
 
 STATE = "unreadable_secret"
 # The message exactly as the poller writes it.
-MESSAGE = _failure_message(STATE, unreadable_message(["token"]), None)
+MESSAGE = failure_message(STATE, unreadable_message(["token"]))
 WORDS = "The wallboard's 8x8 token must be entered again — ask your administrator"
 
 

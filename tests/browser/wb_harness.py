@@ -338,16 +338,6 @@ AGENT_STATES = [
     (9, "logged_out"),
 ]
 DEFAULT_METRICS = ["queue_size", "longest_wait_time", "sla_activity", "agent_count_wait_transact"]
-FULL_METRICS = [
-    "queue_size",
-    "longest_wait_time",
-    "sla_activity",
-    "agent_count_wait_transact",
-    "agent_count_busy",
-    "agent_count_on_break",
-    "day_accepted",
-    "day_abandoned",
-]
 
 
 def _history(rng: random.Random, now: int, scale: int) -> dict:

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html_join
 
 from wallboard.boards import forms, services
+from wallboard.boards.crypto import unreadable_fields, unreadable_message
 from wallboard.boards.models import (
     Board,
     BoardAgentGroup,
@@ -24,7 +25,7 @@ from wallboard.boards.models import (
     TenantHealth,
     Threshold,
 )
-from wallboard.core.crypto import unreadable_fields, unreadable_message
+from wallboard.polling.catalogue import get_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +217,6 @@ class ThresholdInline(CatalogueInline):
 
 def catalogue_for(tenant: Tenant | None, board: Board | None) -> forms.Catalogue:
     """The tenant's last catalogue, plus the ids this board already uses (same tenant only)."""
-    from wallboard.polling.catalogue import get_catalogue
-
     if tenant is None:
         return forms.Catalogue(None)
     try:

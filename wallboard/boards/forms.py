@@ -6,6 +6,7 @@ from django import forms
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 
+from wallboard.boards.crypto import unreadable_fields, unreadable_message
 from wallboard.boards.models import (
     METRIC_NAMES,
     QUEUE_METRICS,
@@ -17,7 +18,6 @@ from wallboard.boards.models import (
     Tenant,
     Threshold,
 )
-from wallboard.core.crypto import unreadable_fields, unreadable_message
 
 # The documented 8x8 Contact Center platforms (see ../shared/api/*.txt); any other https host may be typed.
 PLATFORMS = [

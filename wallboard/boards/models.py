@@ -13,8 +13,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
+from wallboard.boards.crypto import EncryptedTextField
 from wallboard.boards.validators import validate_tenant_name, validate_token
-from wallboard.core.crypto import EncryptedTextField
 
 # Queue metrics a board may show or put a threshold on (names of the normalised queue records).
 QUEUE_METRICS = [

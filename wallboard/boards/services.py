@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from wallboard.boards.crypto import DecryptionError
 from wallboard.boards.models import Board, BoardQueue, Display, DisplayBoard, Tenant
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,6 @@ def test_tenant_connection(tenant: Tenant) -> tuple[bool, str]:
     On success the catalogue is refreshed right away, so board forms offer the tenant's
     queues without waiting for the first poll.
     """
-    from wallboard.core.crypto import DecryptionError
     from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
     from wallboard.vcc.errors import VccError
 

@@ -9,10 +9,7 @@ from __future__ import annotations
 import json
 
 from wallboard.live.redis import get_redis
-
-
-def _key(tenant_id: int) -> str:
-    return f"wb:tenant:{tenant_id}:catalogue"
+from wallboard.polling.keys import catalogue_key
 
 
 def empty_catalogue() -> dict:
@@ -22,7 +19,7 @@ def empty_catalogue() -> dict:
 def get_catalogue(tenant_id: int) -> dict:
     """Return {"queues": [{"id", "name", "media_type"}], "agent_groups": [{"id", "name"}],
     "schedules": [{"id", "name"}], "as_of": ISO or None}."""
-    raw = get_redis().get(_key(tenant_id))
+    raw = get_redis().get(catalogue_key(tenant_id))
     if not raw:
         return empty_catalogue()
     catalogue = empty_catalogue()
@@ -34,7 +31,7 @@ def update_catalogue(tenant_id: int, **parts) -> None:
     """Replace the given parts (queues, agent_groups, schedules, as_of), keeping the others."""
     catalogue = get_catalogue(tenant_id)
     catalogue.update(parts)
-    get_redis().set(_key(tenant_id), json.dumps(catalogue, separators=(",", ":")))
+    get_redis().set(catalogue_key(tenant_id), json.dumps(catalogue, separators=(",", ":")))
 
 
 def catalogue_from_records(agents, queues) -> dict:

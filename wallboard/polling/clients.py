@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from wallboard.core.crypto import DecryptionError, unreadable_fields, unreadable_message
+from wallboard.boards.crypto import DecryptionError, unreadable_fields, unreadable_message
 from wallboard.vcc.errors import VccError
 
 _clients: dict[int, tuple[str, object]] = {}

@@ -10,6 +10,7 @@ import secrets
 import time
 
 from wallboard.live.redis import get_redis
+from wallboard.polling.keys import lock_key
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -23,7 +24,7 @@ class TenantLock:
     """`with TenantLock(tenant_id, ttl) as held:` — `held` is False when another poll has it."""
 
     def __init__(self, tenant_id: int, ttl_seconds: float, wait_seconds: float = 0.0):
-        self.key = f"wb:tenant:{tenant_id}:lock"
+        self.key = lock_key(tenant_id)
         self.ttl_ms = max(1, int(ttl_seconds * 1000))
         self.wait_seconds = wait_seconds
         self.token = secrets.token_hex(8)

@@ -6,8 +6,10 @@ import logging
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from redis import RedisError
 
 from wallboard.boards.models import Tenant
+from wallboard.polling.dispatch import poll_now
 
 log = logging.getLogger(__name__)
 
@@ -15,10 +17,6 @@ log = logging.getLogger(__name__)
 @receiver(post_save, sender=Tenant)
 def poll_tenant_soon(sender, instance: Tenant, **kwargs) -> None:
     """A saved tenant (a fixed token, a new URL) is polled at the next tick, not after a back-off."""
-    from redis import RedisError
-
-    from wallboard.polling.services import poll_now
-
     try:
         poll_now(instance.pk)
     except RedisError as exc:

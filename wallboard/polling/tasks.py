@@ -1,4 +1,4 @@
-"""Celery tasks: thin shells over wallboard.polling.services, each with a time limit.
+"""Celery tasks: thin shells over the polling modules, each with a time limit.
 
 One beat sends `tick` every second; the tick enqueues the polls that are due. Poll tasks
 expire before the next cycle, so after an outage a backlog is dropped instead of replayed.
@@ -12,7 +12,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 
-from wallboard.polling import services
+from wallboard.polling import cycle, dispatch, schedules
 
 log = get_task_logger(__name__)
 
@@ -20,10 +20,8 @@ log = get_task_logger(__name__)
 @shared_task(ignore_result=True, soft_time_limit=5, time_limit=8)
 def tick() -> int:
     """Enqueue every poll and schedule refresh that is due."""
-    from wallboard.boards.models import Tenant
-
-    due = services.claim_due_polls()
-    intervals = dict(Tenant.objects.filter(pk__in=[t for t, _ in due]).values_list("pk", "poll_interval"))
+    due = dispatch.claim_due_polls()
+    intervals = dispatch.poll_intervals([t for t, _ in due])
     for tenant_id, eta in due:
         interval = intervals.get(tenant_id, 10)
         poll_tenant.apply_async(
@@ -31,7 +29,7 @@ def tick() -> int:
             eta=datetime.fromtimestamp(eta, UTC),
             expires=datetime.fromtimestamp(eta + interval * 0.8, UTC),
         )
-    for tenant_id in services.claim_due_schedule_refreshes():
+    for tenant_id in dispatch.claim_due_schedule_refreshes():
         refresh_schedules.apply_async((tenant_id,), expires=60)
     return len(due)
 
@@ -41,10 +39,10 @@ def tick() -> int:
 def poll_tenant(tenant_id: int) -> str:
     """One poll cycle of one tenant."""
     try:
-        return services.poll_tenant(tenant_id).outcome
+        return cycle.poll_tenant(tenant_id).outcome
     except SoftTimeLimitExceeded:
         # Cut in the middle of a request, maybe: 8x8 may still be answering it.
-        services.hold_upstream(tenant_id)
+        dispatch.hold_upstream(tenant_id)
         log.warning("tenant %s: poll ran over its time limit", tenant_id)
         return "timeout"
 
@@ -53,8 +51,8 @@ def poll_tenant(tenant_id: int) -> str:
 def refresh_schedules(tenant_id: int) -> str:
     """Refresh one tenant's schedules and reconcile them with 8x8's /status."""
     try:
-        return services.refresh_schedules(tenant_id)
+        return schedules.refresh_schedules(tenant_id)
     except SoftTimeLimitExceeded:
-        services.hold_upstream(tenant_id)
+        dispatch.hold_upstream(tenant_id)
         log.warning("tenant %s: schedule refresh ran over its time limit", tenant_id)
         return "timeout"

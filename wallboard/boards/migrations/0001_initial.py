@@ -6,8 +6,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+import wallboard.boards.crypto
 import wallboard.boards.models
-import wallboard.core.crypto
 
 
 class Migration(migrations.Migration):
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100, unique=True, verbose_name='display name')),
                 ('base_url', models.CharField(help_text='The platform you log in to, e.g. https://vcc-na4.8x8.com (https only; loopback hosts may use http).', max_length=200, verbose_name='platform URL')),
                 ('tenant_name', models.CharField(help_text='Used as the user name in API calls.', max_length=100, verbose_name='8x8 tenant name')),
-                ('token', wallboard.core.crypto.EncryptedTextField(help_text='Stored encrypted; never shown again.', verbose_name='data request token')),
+                ('token', wallboard.boards.crypto.EncryptedTextField(help_text='Stored encrypted; never shown again.', verbose_name='data request token')),
                 ('time_zone', models.CharField(default='UTC', max_length=64, validators=[wallboard.boards.models.validate_time_zone])),
                 ('response_format', models.CharField(choices=[('json', 'JSON'), ('xml', 'XML')], default='json', max_length=4)),
                 ('poll_interval', models.PositiveIntegerField(default=10, help_text='8x8 refreshes its statistics every 10 s; polling faster gains nothing.', validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(300)], verbose_name='poll interval (s)')),

@@ -2,8 +2,8 @@
 
 from django.db import migrations, models
 
+import wallboard.boards.crypto
 import wallboard.boards.validators
-import wallboard.core.crypto
 
 
 class Migration(migrations.Migration):
@@ -21,6 +21,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='tenant',
             name='token',
-            field=wallboard.core.crypto.EncryptedTextField(help_text='Stored encrypted; never shown again.', validators=[wallboard.boards.validators.validate_token], verbose_name='data request token'),
+            field=wallboard.boards.crypto.EncryptedTextField(help_text='Stored encrypted; never shown again.', validators=[wallboard.boards.validators.validate_token], verbose_name='data request token'),
         ),
     ]

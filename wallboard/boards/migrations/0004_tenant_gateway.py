@@ -2,8 +2,8 @@
 
 from django.db import migrations, models
 
+import wallboard.boards.crypto
 import wallboard.boards.models
-import wallboard.core.crypto
 
 
 class Migration(migrations.Migration):
@@ -21,6 +21,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='tenant',
             name='api_key',
-            field=wallboard.core.crypto.EncryptedTextField(blank=True, default='', help_text='For the statistics gateway. Stored encrypted; never shown again.', validators=[wallboard.boards.models.validate_api_key], verbose_name='API key'),
+            field=wallboard.boards.crypto.EncryptedTextField(blank=True, default='', help_text='For the statistics gateway. Stored encrypted; never shown again.', validators=[wallboard.boards.models.validate_api_key], verbose_name='API key'),
         ),
     ]

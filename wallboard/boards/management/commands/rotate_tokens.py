@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 # encrypted_columns lives beside the field, so unreadable_secrets and the checks share it;
 # imported here too for anything that still looks for it in this module.
-from wallboard.core.crypto import PREFIX, DecryptionError, decrypt, encrypt, encrypted_columns, rotate
+from wallboard.boards.crypto import PREFIX, DecryptionError, decrypt, encrypt, encrypted_columns, rotate
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from wallboard.core.crypto import unreadable_rows
+from wallboard.boards.crypto import unreadable_rows
 
 
 class Command(BaseCommand):

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from wallboard.core.stack import Stack, StackError, business_hours_zone
-from wallboard.embedded_redis import EmbeddedRedisError
+from wallboard.devstack.embedded_redis import EmbeddedRedisError
+from wallboard.devstack.stack import Stack, StackError, business_hours_zone
 from wallboard.env import env_int
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
 
+from wallboard.boards.crypto import unreadable_rows
 from wallboard.env import allowed_hosts_problem, is_fernet_key, secret_key_problem
 
 
@@ -61,8 +62,6 @@ def check_unreadable_secrets(app_configs, databases=None, **kwargs) -> list[Warn
     """
     if not databases or "default" not in databases:
         return []
-    from wallboard.core.crypto import unreadable_rows
-
     try:
         rows = unreadable_rows()
     except DatabaseError:  # tables not created yet (the check runs before `migrate` applies them)

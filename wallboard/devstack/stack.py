@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from wallboard.embedded_redis import EmbeddedRedis, private_dir
+from wallboard.devstack.embedded_redis import EmbeddedRedis, private_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 

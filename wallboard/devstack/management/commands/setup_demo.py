@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from wallboard.boards.models import Board, BoardQueue, Display, DisplayBoard, QueueGroup, Tenant, Threshold
-from wallboard.embedded_redis import private_dir
+from wallboard.devstack.embedded_redis import private_dir
 from wallboard.vcc.errors import VccError
 
 PASSWORD_FILE = settings.BASE_DIR / ".run" / "admin-password"

@@ -14,8 +14,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 import wallboard
+from wallboard.boards.crypto import unreadable_fields
 from wallboard.boards.models import Tenant
-from wallboard.core.crypto import unreadable_fields
 from wallboard.polling.clients import unreadable_credentials
 
 # Load balancers give up on a probe after a second or two: a dead Redis must be reported
