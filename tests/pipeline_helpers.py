@@ -10,6 +10,7 @@ from asgiref.testing import ApplicationCommunicator
 from wallboard.asgi import application
 from wallboard.boards.access import DISPLAY_COOKIE, make_display_cookie
 from wallboard.boards.models import Board, BoardQueue, Display, DisplayBoard, QueueGroup, Tenant, Threshold
+from wallboard.polling.clients import client_for
 
 # A Wednesday morning: the simulated contact center is busy.
 START = datetime(2026, 11, 18, 10, 0, tzinfo=UTC).timestamp()
@@ -31,7 +32,7 @@ class Clock:
 def make_board(base_url: str, slug: str = "ops", queues: int = 4) -> tuple[Tenant, Board, str]:
     """A tenant on the simulator, a board with queues, a group and thresholds, and a display cookie."""
     tenant = Tenant.objects.create(name=f"Sim {slug}", base_url=base_url, tenant_name="demo", token="demo-token")
-    queue_records = tenant.client().queues()
+    queue_records = client_for(tenant).queues()
     board = Board.objects.create(slug=slug, title="Operations", tenant=tenant)
     for position, record in enumerate(queue_records[:queues]):
         BoardQueue.objects.create(board=board, queue_id=record.queue_id, position=position)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from wallboard.boards import crypto
 from wallboard.boards.models import Tenant, TenantHealth
+from wallboard.polling import clients
 from wallboard.polling.catalogue import get_catalogue
 from wallboard.vcc.errors import UnauthorisedError
 from wallboard.vcc.records import Agent, Queue, Schedule
@@ -117,7 +118,7 @@ class FakeClient:
 
 
 def test_it_tests_the_connection_and_fills_the_catalogue(admin_client, tenant, monkeypatch, redis_client):
-    monkeypatch.setattr(Tenant, "client", lambda self: FakeClient())
+    monkeypatch.setattr(clients, "client_for", lambda tenant: FakeClient())
     response = admin_client.post(
         "/admin/boards/tenant/", {"action": "test_connection", "_selected_action": [tenant.pk]}, follow=True
     )
@@ -131,7 +132,7 @@ def test_it_tests_the_connection_and_fills_the_catalogue(admin_client, tenant, m
 
 
 def test_it_reports_a_failed_connection_in_words(admin_client, tenant, monkeypatch, redis_client):
-    monkeypatch.setattr(Tenant, "client", lambda self: FakeClient(UnauthorisedError("HTTP 401")))
+    monkeypatch.setattr(clients, "client_for", lambda tenant: FakeClient(UnauthorisedError("HTTP 401")))
     response = admin_client.post(f"/admin/boards/tenant/{tenant.pk}/test-connection/", follow=True)
     messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
     assert messages == [("error", "Acme: connection failed: bad credentials: HTTP 401")]

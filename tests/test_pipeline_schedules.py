@@ -11,6 +11,7 @@ import pytest
 from tests.pipeline_helpers import Clock
 from wallboard.boards.models import Board, BoardQueue, Tenant, TenantHealth
 from wallboard.live import store
+from wallboard.polling.clients import client_for
 from wallboard.polling.cycle import poll_tenant
 from wallboard.polling.schedules import refresh_schedules
 from wallboard.schedules.engine import evaluate
@@ -36,7 +37,7 @@ def sim(clock, redis_client):
 @pytest.fixture
 def board(sim):
     tenant = Tenant.objects.create(name="Sim", base_url=sim.base_url, tenant_name="demo", token="demo-token")
-    queue_ids = [q.queue_id for q in tenant.client().queues()]
+    queue_ids = [q.queue_id for q in client_for(tenant).queues()]
     board = Board.objects.create(slug="hours", title="Hours", tenant=tenant)
     BoardQueue.objects.create(board=board, queue_id=queue_ids[0], schedule_id="101", position=0)
     BoardQueue.objects.create(board=board, queue_id=queue_ids[1], schedule_id="102", position=1)
@@ -53,7 +54,7 @@ def test_it_shows_each_mapped_queue_open_or_closed_with_a_countdown(board):
     tenant = board.tenant
     assert refresh_schedules(tenant.pk) == "ok"
     poll_tenant(tenant.pk)
-    schedules = {s.id: s for s in tenant.client().schedules()}
+    schedules = {s.id: s for s in client_for(tenant).schedules()}
     for position, schedule_id in ((0, "101"), (1, "102")):
         shown = schedule_of(board, position)
         expected = evaluate(schedules[schedule_id], datetime.now(UTC), tenant.time_zone)
@@ -76,7 +77,7 @@ def test_it_offers_the_schedules_as_choices_after_a_refresh(board):
 
 def test_it_uses_the_status_from_8x8_when_it_disagrees(board, clock, sim, caplog):
     tenant = board.tenant
-    schedule = next(s for s in tenant.client().schedules() if s.id == "101")
+    schedule = next(s for s in client_for(tenant).schedules() if s.id == "101")
     now = datetime.now(UTC)
     local = evaluate(schedule, now, tenant.time_zone)
     # Move the simulator's clock to a time when 8x8 would say something else than we do now.

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission, User
 
 from wallboard.boards.models import Board, Display, DisplayBoard, Tenant, hash_token
 from wallboard.live import publish
+from wallboard.polling import clients
 from wallboard.polling.catalogue import get_catalogue
 from wallboard.vcc.records import Agent, Queue, Schedule
 
@@ -84,7 +85,7 @@ class FakeClient:
 @pytest.fixture
 def upstream(monkeypatch):
     FakeClient.calls = 0
-    monkeypatch.setattr(Tenant, "client", lambda self: FakeClient())
+    monkeypatch.setattr(clients, "client_for", lambda tenant: FakeClient())
     return FakeClient
 
 

@@ -14,6 +14,7 @@ import requests
 from vcc_server import vcc_server_fixture  # noqa: F401 - the fixture
 
 from wallboard.boards.models import Tenant, TenantHealth
+from wallboard.polling import clients
 from wallboard.polling.cycle import poll_tenant
 from wallboard.polling.schedules import refresh_schedules
 from wallboard.vcc import errors
@@ -180,7 +181,7 @@ class ExplodingClient:
 
 def test_it_logs_only_the_class_of_an_unexpected_poll_failure(db, redis_client, caplog, monkeypatch):
     tenant = Tenant.objects.create(name="Acme", base_url="https://vcc-na4.8x8.com", tenant_name="acme", token="x")
-    monkeypatch.setattr(Tenant, "client", lambda self: ExplodingClient())
+    monkeypatch.setattr(clients, "client_for", lambda tenant: ExplodingClient())
     caplog.set_level(logging.DEBUG)
 
     result = poll_tenant(tenant.pk)
@@ -195,7 +196,7 @@ def test_it_logs_only_the_class_of_an_unexpected_poll_failure(db, redis_client, 
 
 def test_it_logs_only_the_class_of_an_unexpected_schedule_refresh_failure(db, redis_client, caplog, monkeypatch):
     tenant = Tenant.objects.create(name="Acme", base_url="https://vcc-na4.8x8.com", tenant_name="acme", token="x")
-    monkeypatch.setattr(Tenant, "client", lambda self: ExplodingClient())
+    monkeypatch.setattr(clients, "client_for", lambda tenant: ExplodingClient())
     caplog.set_level(logging.DEBUG)
 
     assert refresh_schedules(tenant.pk) == "error"

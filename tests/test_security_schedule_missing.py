@@ -19,6 +19,7 @@ from wallboard.boards.state import (
     compute_board_state,
     compute_boards,
 )
+from wallboard.polling.clients import client_for
 from wallboard.vcc.records import Queue
 
 NOW = 1_763_800_000
@@ -108,7 +109,7 @@ def sim_board(redis_client):
     server.start()
     try:
         tenant = Tenant.objects.create(name="Sim", base_url=server.base_url, tenant_name="demo", token="demo-token")
-        queue_ids = [q.queue_id for q in tenant.client().queues()]
+        queue_ids = [q.queue_id for q in client_for(tenant).queues()]
         board = Board.objects.create(slug="hours", title="Hours", tenant=tenant)
         BoardQueue.objects.create(board=board, queue_id=queue_ids[0], schedule_id="101", position=0)
         BoardQueue.objects.create(board=board, queue_id=queue_ids[1], schedule_id="999999", position=1)

@@ -174,9 +174,9 @@ def test_it_logs_admin_actions_with_the_user_and_the_display(admin_client, admin
 
 
 def test_it_logs_a_connection_test_with_the_user_and_the_tenant(admin_client, admin_user, tenant, monkeypatch, caplog):
-    from wallboard.boards import services as board_services
+    from wallboard.boards import admin as boards_admin
 
-    monkeypatch.setattr(board_services, "test_tenant_connection", lambda t: (False, f"{t}: connection failed: refused"))
+    monkeypatch.setattr(boards_admin, "test_tenant_connection", lambda t: (False, f"{t}: connection failed: refused"))
     with caplog.at_level(logging.INFO, logger="wallboard.boards"):
         admin_client.post(f"/admin/boards/tenant/{tenant.pk}/test-connection/")
     assert [r.getMessage() for r in caplog.records if r.name == "wallboard.boards.admin"] == [

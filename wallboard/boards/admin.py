@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
-from wallboard.boards import forms, services
+from wallboard.boards import forms
 from wallboard.boards.crypto import unreadable_fields, unreadable_message
 from wallboard.boards.models import (
     Board,
@@ -25,7 +25,10 @@ from wallboard.boards.models import (
     TenantHealth,
     Threshold,
 )
+from wallboard.boards.selectors import rows_with_missing_schedules
+from wallboard.live import displays as display_actions
 from wallboard.polling.catalogue import get_catalogue
+from wallboard.polling.connection import test_tenant_connection
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +158,7 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.action(description="Test connection (agents, queues, schedules)", permissions=CHANGE)
     def test_connection(self, request: HttpRequest, queryset) -> None:
         for tenant in queryset:
-            ok, message = services.test_tenant_connection(tenant)
+            ok, message = test_tenant_connection(tenant)
             _log_tested(request, tenant, message)
             self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
 
@@ -171,7 +174,7 @@ class TenantAdmin(admin.ModelAdmin):
         tenant = get_object_or_404(Tenant, pk=pk)
         if not self.has_change_permission(request, tenant):
             raise PermissionDenied
-        ok, message = services.test_tenant_connection(tenant)
+        ok, message = test_tenant_connection(tenant)
         _log_tested(request, tenant, message)
         self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
         return HttpResponseRedirect(reverse("admin:boards_tenant_change", args=[pk]))
@@ -308,7 +311,7 @@ class BoardAdmin(admin.ModelAdmin):
         catalogue = self._catalogue(request, board)
         if board.tenant_id != getattr(self._tenant(request, board), "pk", None):
             return  # the form is switching tenants: its own validation speaks for the rows
-        for row in services.rows_with_missing_schedules(board, catalogue.schedules):
+        for row in rows_with_missing_schedules(board, catalogue.schedules):
             name = forms.shorten(row.label or catalogue.queues.get(row.queue_id) or row.queue_id)
             messages.warning(
                 request,
@@ -416,7 +419,7 @@ class DisplayAdmin(admin.ModelAdmin):
 
     @admin.action(description="Issue new URL (the old one stops working)", permissions=CHANGE)
     def issue_new_url(self, request: HttpRequest, queryset) -> TemplateResponse:
-        issued = services.issue_new_urls(queryset)
+        issued = display_actions.issue_new_urls(queryset)
         for display, _ in issued:
             _log_action(request, _named("display", display), "new URL issued (the old one stops working)")
         return self._issued_page(request, issued)
@@ -424,7 +427,7 @@ class DisplayAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke (screens disconnect at once)", permissions=CHANGE)
     def revoke(self, request: HttpRequest, queryset) -> None:
         displays = list(queryset)
-        unreached = services.revoke_displays(displays)
+        unreached = display_actions.revoke_displays(displays)
         for display in displays:
             _log_action(request, _named("display", display), "revoked", _reach(display, unreached))
         self.message_user(request, f"Revoked {len(displays)} display(s).", messages.SUCCESS)
@@ -438,7 +441,7 @@ class DisplayAdmin(admin.ModelAdmin):
     @admin.action(description="Reload now", permissions=CHANGE)
     def reload_now(self, request: HttpRequest, queryset) -> None:
         displays = list(queryset)
-        unreached = [d for d in displays if not services.send_control(d, "reload")]
+        unreached = [d for d in displays if not display_actions.send_control(d, "reload")]
         for display in displays:
             _log_action(request, _named("display", display), "asked to reload", _reach(display, unreached))
         self._report_unreached(request, unreached)
@@ -455,7 +458,7 @@ class DisplayAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             board = form.cleaned_data["board"]
             displays = list(queryset)
-            unreached = services.switch_displays(displays, board, form.cleaned_data.get("seconds") or 60)
+            unreached = display_actions.switch_displays(displays, board, form.cleaned_data.get("seconds") or 60)
             for display in displays:
                 _log_action(request, _named("display", display), f"switched to board {board.slug!r}", _reach(display, unreached))
             self._report_unreached(request, unreached)

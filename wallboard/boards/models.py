@@ -147,11 +147,6 @@ class Tenant(models.Model):
         if self.api == "gateway" and not self.api_key:
             raise ValidationError({"api_key": "The statistics gateway needs the tenant's API key."})
 
-    def client(self):
-        """A client for this tenant's APIs (one session per tenant per process)."""
-        from wallboard.polling.clients import client_for
-
-        return client_for(self)
 
 
 class TenantHealth(models.Model):

@@ -55,3 +55,14 @@ def mapped_schedule_ids(tenant: Tenant) -> set[str]:
     return set(
         BoardQueue.objects.filter(board__tenant=tenant).exclude(schedule_id="").values_list("schedule_id", flat=True)
     )
+
+
+def rows_with_missing_schedules(board: Board, known_schedules: dict[str, str]) -> list[BoardQueue]:
+    """The board's queues mapped to a schedule 8x8 no longer lists.
+
+    An empty catalogue means "not read yet", not "no schedules", so it finds nothing then.
+    """
+    if not known_schedules or not board.pk:
+        return []
+    rows = board.queues.exclude(schedule_id="").order_by("position", "pk")
+    return [row for row in rows if row.schedule_id not in known_schedules]

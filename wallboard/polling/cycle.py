@@ -20,6 +20,7 @@ from wallboard.boards.models import Tenant, TenantHealth
 from wallboard.boards.selectors import board_configs_for_tenant
 from wallboard.boards.state import EMPTY, TenantSnapshot, compute_board_state, compute_boards
 from wallboard.live.boards import BoardCycle
+from wallboard.polling import clients
 from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
 from wallboard.polling.dispatch import hold_upstream, lock_ttl, poll_after, upstream_held
 from wallboard.polling.health import log_unexpected, record_failure, record_success, status_dict, tenant_label
@@ -74,7 +75,7 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     snapshot = None
     error = None
     try:
-        client = tenant.client()
+        client = clients.client_for(tenant)
         agent_records = client.agents()
         queue_records = client.queues()
     except VccError as exc:

@@ -21,6 +21,7 @@ from wallboard.boards.models import Tenant, TenantHealth
 from wallboard.boards.selectors import mapped_schedule_ids
 from wallboard.live import store
 from wallboard.live.redis import get_redis
+from wallboard.polling import clients
 from wallboard.polling.catalogue import update_catalogue
 from wallboard.polling.clients import UnreadableSecretError
 from wallboard.polling.dispatch import hold_upstream, lock_ttl, retry_schedules_after, upstream_held
@@ -117,7 +118,7 @@ def refresh_schedules(tenant_id: int) -> str:
     if tenant is None:
         return "disabled"
     try:
-        client = tenant.client()
+        client = clients.client_for(tenant)
         schedules = _locked_call(tenant, client.schedules)
     except LockBusy:
         retry_schedules_after(tenant.pk, 5)

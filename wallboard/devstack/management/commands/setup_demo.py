@@ -12,6 +12,7 @@ from django.db import transaction
 
 from wallboard.boards.models import Board, BoardQueue, Display, DisplayBoard, QueueGroup, Tenant, Threshold
 from wallboard.devstack.embedded_redis import private_dir
+from wallboard.polling.clients import client_for
 from wallboard.vcc.errors import VccError
 
 PASSWORD_FILE = settings.BASE_DIR / ".run" / "admin-password"
@@ -64,7 +65,7 @@ class Command(BaseCommand):
         if not created and board.queues.exists():
             return board
         try:
-            client = tenant.client()
+            client = client_for(tenant)
             queues = client.queues()
             schedules = client.schedules()
         except VccError as exc:

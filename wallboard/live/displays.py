@@ -1,4 +1,8 @@
-"""What the admin actions do, as plain functions: admin.py only checks, asks and reports."""
+"""What an administrator does to displays (new URL, revoke, reload, switch), and telling their screens.
+
+The database change comes first and is the guarantee (each socket re-checks its access every
+few seconds); the live message through the channel layer only makes it instant.
+"""
 
 from __future__ import annotations
 
@@ -8,43 +12,16 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from wallboard.boards.crypto import DecryptionError
-from wallboard.boards.models import Board, BoardQueue, Display, DisplayBoard, Tenant
+from wallboard.boards.models import Board, Display, DisplayBoard
+from wallboard.live import publish
 
 log = logging.getLogger(__name__)
 
 
-def test_tenant_connection(tenant: Tenant) -> tuple[bool, str]:
-    """Call agents, queues and schedules once; fill the catalogue and say what was found.
-
-    On success the catalogue is refreshed right away, so board forms offer the tenant's
-    queues without waiting for the first poll.
-    """
-    from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
-    from wallboard.vcc.errors import VccError
-
-    try:
-        client = tenant.client()
-        agents, queues, schedules = client.agents(), client.queues(), client.schedules()
-    except VccError as exc:
-        return False, f"{tenant}: connection failed: {exc}"
-    except DecryptionError as exc:
-        return False, f"{tenant}: the stored token cannot be read ({exc}); enter the token again."
-    update_catalogue(
-        tenant.pk,
-        **catalogue_from_records(agents, queues),
-        schedules=[{"id": s.id, "name": s.name or s.id} for s in schedules],
-        as_of=timezone.now().isoformat(),
-    )
-    return True, f"{tenant}: connected. Found {len(agents)} agents, {len(queues)} queues and {len(schedules)} schedules."
-
-
 def send_control(display: Display, action: str, **payload) -> bool:
     """Reach a display's open pages live; False when the channel layer is down."""
-    from wallboard.live.publish import send_display_control
-
     try:
-        send_display_control(display.pk, action, **payload)
+        publish.send_display_control(display.pk, action, **payload)
     except Exception:
         log.warning("could not send %s to display %r (id %s)", action, display.name, display.pk, exc_info=True)
         return False
@@ -84,14 +61,3 @@ def switch_displays(displays: list[Display], board: Board, seconds: int) -> list
             display.rotation.all().delete()
             DisplayBoard.objects.create(display=display, board=board, seconds=seconds)
     return [d for d in displays if not send_control(d, "switch", url="/kiosk/")]
-
-
-def rows_with_missing_schedules(board: Board, known_schedules: dict[str, str]) -> list[BoardQueue]:
-    """The board's queues mapped to a schedule 8x8 no longer lists.
-
-    An empty catalogue means "not read yet", not "no schedules", so it finds nothing then.
-    """
-    if not known_schedules or not board.pk:
-        return []
-    rows = board.queues.exclude(schedule_id="").order_by("position", "pk")
-    return [row for row in rows if row.schedule_id not in known_schedules]
