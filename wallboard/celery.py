@@ -5,21 +5,13 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_prerun, worker_process_init
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallboard.settings")
 
 app = Celery("wallboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-@worker_process_init.connect
-def _tune_collector(**kwargs) -> None:
-    # Each prefork child, once its imports are done (see wallboard.polling.collector).
-    from wallboard.polling import collector
-
-    collector.tune()
 
 
 @task_prerun.connect

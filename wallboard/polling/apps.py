@@ -6,4 +6,5 @@ class PollingConfig(AppConfig):
     label = "polling"
 
     def ready(self) -> None:
-        from wallboard.polling import signals  # noqa: F401
+        # Connect the model signals and the worker processes' collector settings.
+        from wallboard.polling import collector, signals  # noqa: F401

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import gc
 
+from celery.signals import worker_process_init
+
 # About one cycle's worth of young containers per first-generation collection.
 FIRST_THRESHOLD = 10_000
 
@@ -22,3 +24,9 @@ def tune() -> None:
     _, second, third = gc.get_threshold()
     gc.set_threshold(FIRST_THRESHOLD, second, third)
     gc.freeze()
+
+
+@worker_process_init.connect
+def _tune_worker(**kwargs) -> None:
+    """Each prefork child, once its imports are done: the polls run there."""
+    tune()
