@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast lint browser-deps bench clean
+.PHONY: install run test test-fast lint typecheck browser-deps bench clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ browser-deps:
 lint: install
 	$(BIN)/ruff check .
 
-test: install browser-deps lint
+# The packages and settings are in pyproject.toml, [tool.mypy].
+typecheck: install
+	$(BIN)/mypy
+
+test: install browser-deps lint typecheck
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -235,6 +235,18 @@ def test_it_keeps_fractional_percentages_and_integral_floats_as_ints():
     assert queue.sla_target == 80
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        queue_xml("<queue-size>123456789012345678901234</queue-size>"),
+        b'{"queue": [{"queue-id": 7, "queue-size": "123456789012345678901234"}]}',
+        b'{"queue": [{"queue-id": 7, "queue-size": 123456789012345678901234}]}',
+    ],
+)
+def test_it_reads_integers_exactly_however_they_are_written(body):
+    assert parse_queues(body)[0].queue_size == 123456789012345678901234
+
+
 def test_it_refuses_a_number_field_that_is_not_a_number():
     with pytest.raises(MalformedError, match="queue-size"):
         parse_queues(queue_xml("<queue-size>lots</queue-size>"))
@@ -344,10 +356,16 @@ def test_it_reads_every_status_spelling(spelling, code):
     assert parse_status(spelling) == code
 
 
-@pytest.mark.parametrize("spelling", ["7", "CHOICE #7", "maybe", "", None, True, 2.5])
+@pytest.mark.parametrize("spelling", ["7", "CHOICE #7", "maybe", "", None, True, 2.5, "0_0", "1_0"])
 def test_it_refuses_what_is_not_a_status(spelling):
     with pytest.raises(ValueError):
         parse_status(spelling)
+
+
+def test_it_refuses_a_status_answer_in_python_digit_grouping():
+    # int() reads "0_0" as 0; no 8x8 document or client spells a status that way.
+    with pytest.raises(MalformedError, match="0_0"):
+        parse_schedule_status(b'{"schedule-status": {"status": "0_0"}}')
 
 
 def test_it_parses_status_answers():

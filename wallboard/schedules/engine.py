@@ -19,11 +19,16 @@ from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from wallboard.schedules.codes import CLOSED, parse_status, status_label, status_state
 from wallboard.schedules.reconcile import ReconciledState, reconcile
-from wallboard.schedules.spec import Rules, compile_rules, schedule_key
+from wallboard.schedules.spec import Rule, Rules, ScheduleKey, compile_rules, schedule_key
 from wallboard.schedules.zones import offset_periods, resolve_zone, zone_name
+
+Segment = tuple[int, int, str | None]  # (start, status, exception label), seconds
+Span = tuple[int, int, tuple[int, int], int, str | None]  # (start, end, rank, status, exception)
+DayMark = tuple[int, str | None]  # (midnight, exception label of that day)
 
 __all__ = [
     "HORIZON_SECONDS",
@@ -60,7 +65,7 @@ class ScheduleState:
     # reconcile() uses it to tell a stale API answer from a real disagreement.
     since: datetime | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the board state and health surfaces."""
         return {
             "status": self.status,
@@ -84,7 +89,7 @@ def evaluate(schedule: object, at: datetime, fallback_tz: str) -> ScheduleState:
     return compiled(schedule, fallback_tz).state_at(at.timestamp())
 
 
-def local_status_dict(schedule: object, at: datetime, fallback_tz: str) -> dict:
+def local_status_dict(schedule: object, at: datetime, fallback_tz: str) -> dict[str, Any]:
     """The JSON `manage.py vcc status ID --local` prints: status, label, next_change."""
     state = evaluate(schedule, at, fallback_tz)
     return {
@@ -174,14 +179,14 @@ def _build(rules: Rules, zone: tzinfo, centre: int) -> _Timeline:
     return _timeline(_read_wall(wall, periods, valid_until), valid_from, valid_until)
 
 
-def _wall_segments(rules: Rules, first: int, last: int) -> list[tuple]:
+def _wall_segments(rules: Rules, first: int, last: int) -> list[Segment]:
     """(start, status, exception) segments in wall-clock seconds for the local days first..last.
 
     Winner where intervals overlap: the latest local start, then the later definition.
     Outside every interval: CLOSED, with the exception label of the day the clock reads.
     """
-    intervals = []  # (start, end, rank, status, exception), wall-clock seconds
-    day_marks = []  # (midnight, exception label of that day)
+    intervals: list[Span] = []  # wall-clock seconds
+    day_marks: list[DayMark] = []
     for day in range(first, last + 1):
         day_rules, day_label = _rules_for(rules, day)
         day_marks.append((_wall_seconds(day, 0), day_label))
@@ -197,10 +202,10 @@ def _wall_seconds(day: int, minute: int) -> int:
     return (day - _EPOCH_DAY) * 86400 + minute * 60
 
 
-def _read_wall(wall: list[tuple], periods: tuple[tuple[int, int], ...], until: int) -> list[tuple]:
+def _read_wall(wall: list[Segment], periods: tuple[tuple[int, int], ...], until: int) -> list[Segment]:
     """UTC (start, status, exception) segments: each offset period reads the wall segments it spans."""
     wall_starts = [segment[0] for segment in wall]
-    segments: list[tuple] = []
+    segments: list[Segment] = []
     for k, (period_start, offset) in enumerate(periods):
         period_end = periods[k + 1][0] if k + 1 < len(periods) else until
         current = bisect_right(wall_starts, period_start + offset) - 1
@@ -213,13 +218,13 @@ def _read_wall(wall: list[tuple], periods: tuple[tuple[int, int], ...], until: i
     return segments
 
 
-def _append(segments: list[tuple], start: int, value: tuple) -> None:
+def _append(segments: list[Segment], start: int, value: tuple[int, str | None]) -> None:
     """Add a segment unless it only repeats the one before it."""
     if not segments or segments[-1][1:] != value:
         segments.append((start, *value))
 
 
-def _rules_for(rules: Rules, day: int) -> tuple[tuple, str | None]:
+def _rules_for(rules: Rules, day: int) -> tuple[tuple[Rule, ...], str | None]:
     """The rules that start on a local date: its exception's if any, else its week-day's."""
     exception = rules.exceptions.get(day)
     if exception is not None:
@@ -228,10 +233,10 @@ def _rules_for(rules: Rules, day: int) -> tuple[tuple, str | None]:
     return rules.week[day % 7], None  # ordinal % 7: 0 = Sunday
 
 
-def _sweep(points: list[int], intervals: list[tuple], day_marks: list[tuple]) -> list[tuple]:
+def _sweep(points: list[int], intervals: list[Span], day_marks: list[DayMark]) -> list[Segment]:
     """(start, status, exception) for each elementary segment between consecutive points."""
-    segments = []
-    active: list[tuple] = []
+    segments: list[Segment] = []
+    active: list[Span] = []
     pending, mark = 0, -1
     for point in points:
         while pending < len(intervals) and intervals[pending][0] <= point:
@@ -250,7 +255,7 @@ def _sweep(points: list[int], intervals: list[tuple], day_marks: list[tuple]) ->
     return segments
 
 
-def _timeline(segments: list[tuple], valid_from: int, valid_until: int) -> _Timeline:
+def _timeline(segments: list[Segment], valid_from: int, valid_until: int) -> _Timeline:
     """Index the segments for O(log n) lookups of status, next change and since."""
     statuses = tuple(s[1] for s in segments)
     count = len(statuses)
@@ -278,7 +283,7 @@ def _utc(ts: int) -> datetime:
 
 # Cache --------------------------------------------------------------------------------------
 
-_cache: OrderedDict[tuple, CompiledSchedule] = OrderedDict()
+_cache: OrderedDict[tuple[ScheduleKey, str], CompiledSchedule] = OrderedDict()
 _lock = threading.Lock()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wallboard.schedules.codes import parse_status, status_label, status_state
 
@@ -32,7 +32,7 @@ class ReconciledState:
     checked_at: datetime | None
     reason: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for /healthz and logs."""
         return {
             "status": self.status,

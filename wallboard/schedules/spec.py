@@ -29,6 +29,13 @@ _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _PLAIN = frozenset((str, int, float, type(None)))
 
 
+# A schedule's raw content as schedule_key reads it (atoms: hashable raw values).
+Interval = tuple[object, object, object]  # (status, start, end)
+WeekDayKey = tuple[object, tuple[Interval, ...]]  # (day, intervals)
+ExceptionKey = tuple[object, object, tuple[Interval, ...]]  # (name, date, intervals)
+ScheduleKey = tuple[object, tuple[WeekDayKey, ...], tuple[ExceptionKey, ...]]  # (time zone, week days, exceptions)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One interval of a day's rules, in minutes since that day's local midnight."""
@@ -52,7 +59,7 @@ class Rules:
 # Reading any shape --------------------------------------------------------------------------
 
 
-def schedule_key(schedule: object) -> tuple:
+def schedule_key(schedule: object) -> ScheduleKey:
     """A hashable tuple of the schedule's raw content: (time zone, week days, exceptions)."""
     week_days = tuple(
         (_atom(_field(week_day, "day")), _properties_key(week_day))
@@ -70,7 +77,7 @@ def schedule_id(schedule: object) -> object:
     return _field(schedule, "id")
 
 
-def _properties_key(owner: object) -> tuple:
+def _properties_key(owner: object) -> tuple[Interval, ...]:
     """The (status, start, end) triples of a week-day or exception."""
     return tuple(
         (_atom(_field(prop, "status")), _atom(_field(prop, "start_time")), _atom(_field(prop, "end_time")))
@@ -90,7 +97,7 @@ def _field(obj: object, name: str) -> object:
     return getattr(obj, name, None)
 
 
-def _items(value: object, wrapper: str) -> tuple:
+def _items(value: object, wrapper: str) -> tuple[object, ...]:
     """A list as a tuple; a lone object as a list of one; a {"week-day": [...]} wrapper unwrapped."""
     if value is None:
         return ()
@@ -118,7 +125,7 @@ def _atom(value: object) -> object:
 # Parsing ------------------------------------------------------------------------------------
 
 
-def compile_rules(key: tuple) -> Rules:
+def compile_rules(key: ScheduleKey) -> Rules:
     """Parse a schedule_key into Rules; bad parts are skipped and listed in problems."""
     problems: list[str] = []
     week: list[list[Rule]] = [[] for _ in range(7)]
@@ -152,7 +159,7 @@ def compile_rules(key: tuple) -> Rules:
     return Rules(tuple(tuple(rules) for rules in week), exceptions, tuple(problems))
 
 
-def _parse_rule(prop: tuple, order: int, exception: str | None, problems: list[str]) -> Rule | None:
+def _parse_rule(prop: Interval, order: int, exception: str | None, problems: list[str]) -> Rule | None:
     """One (status, start, end) triple as a Rule, None (and a problem) if unusable or empty."""
     status_raw, start_raw, end_raw = prop
     try:
