@@ -31,8 +31,10 @@ browser-deps:
 		fi; \
 	fi
 
+# ruff, then the import arrows (.importlinter: layered apps, libraries free of our apps).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The packages and settings are in pyproject.toml, [tool.mypy].
 typecheck: install
@@ -45,4 +47,4 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 clean:
-	rm -rf $(VENV) .run staticfiles artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) .run staticfiles artifacts .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
