@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
+from admin_helpers import raw_tenant_column
+from admin_helpers import tenant_post as shared_tenant_post
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from wallboard.boards import crypto
@@ -20,26 +21,13 @@ from wallboard.vcc.records import Agent, Queue, Schedule
 SECRET = "s3cr3t-data-request-token"
 
 
+
+
+
 def tenant_post(**changes) -> dict:
-    data = {
-        "name": "Acme",
-        "base_url": "https://vcc-na4.8x8.com",
-        "tenant_name": "acme",
-        "token": SECRET,
-        "time_zone": "Europe/London",
-        "response_format": "json",
-        "poll_interval": "10",
-        "schedule_refresh_interval": "300",
-        "enabled": "on",
-    }
-    data.update(changes)
-    return data
+    """The shared valid tenant form, with this file's defaults."""
+    return shared_tenant_post(**{**dict(token=SECRET), **changes})
 
-
-def raw_token(tenant_id: int) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT token FROM boards_tenant WHERE id = %s", [tenant_id])
-        return cursor.fetchone()[0]
 
 
 @pytest.fixture
@@ -52,7 +40,7 @@ def test_it_creates_a_tenant_with_an_encrypted_token(admin_client):
     assert response.status_code == 302, response.context["adminform"].form.errors
     tenant = Tenant.objects.get()
     assert tenant.token == SECRET
-    stored = raw_token(tenant.pk)
+    stored = raw_tenant_column(tenant.pk, "token")
     assert stored.startswith("fernet:")
     assert SECRET not in stored
 
@@ -68,7 +56,7 @@ def test_it_never_shows_the_token_again(admin_client, tenant):
     body = admin_client.get(f"/admin/boards/tenant/{tenant.pk}/change/").content.decode()
     assert SECRET not in body
     assert 'type="password"' in body
-    assert raw_token(tenant.pk) not in body
+    assert raw_tenant_column(tenant.pk, "token") not in body
 
 
 def test_it_keeps_the_token_when_left_blank(admin_client, tenant):
@@ -157,12 +145,12 @@ def test_it_rotates_tokens_to_the_newest_key(tenant, settings):
     settings.FIELD_ENCRYPTION_KEYS = [old_key]
     tenant.token = SECRET
     tenant.save()
-    before = raw_token(tenant.pk)
+    before = raw_tenant_column(tenant.pk, "token")
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
     out = io.StringIO()
     call_command("rotate_tokens", stdout=out)
     assert "re-encrypted 1 stored secret" in out.getvalue()
-    after = raw_token(tenant.pk)
+    after = raw_tenant_column(tenant.pk, "token")
     assert after != before and after.startswith("fernet:")
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key can go now
     assert Tenant.objects.get().token == SECRET
@@ -185,10 +173,10 @@ def test_it_rotates_api_keys_too(tenant, settings):
 
 def test_it_refuses_to_rotate_what_no_key_decrypts(tenant, settings):
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    before = raw_token(tenant.pk)
+    before = raw_tenant_column(tenant.pk, "token")
     with pytest.raises(CommandError, match="nothing was changed"):
         call_command("rotate_tokens", stdout=io.StringIO())
-    assert raw_token(tenant.pk) == before
+    assert raw_tenant_column(tenant.pk, "token") == before
 
 
 def test_it_tests_a_real_connection_against_the_simulator(admin_client, redis_client, db):

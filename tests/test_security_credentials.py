@@ -11,6 +11,7 @@ import logging
 
 import pytest
 import requests
+from admin_helpers import tenant_post as shared_tenant_post
 from vcc_server import vcc_server_fixture  # noqa: F401 - the fixture
 
 from wallboard.boards.models import Tenant, TenantHealth
@@ -26,20 +27,11 @@ BAD_TENANT = "démo漢"
 GOOD_TOKEN = "s3cret-token-value"
 
 
+
 def tenant_post(**changes) -> dict:
-    data = {
-        "name": "Acme",
-        "base_url": "https://vcc-na4.8x8.com",
-        "tenant_name": "acme",
-        "token": GOOD_TOKEN,
-        "time_zone": "Europe/London",
-        "response_format": "json",
-        "poll_interval": "10",
-        "schedule_refresh_interval": "300",
-        "enabled": "on",
-    }
-    data.update(changes)
-    return data
+    """The shared valid tenant form, with this file's defaults."""
+    return shared_tenant_post(**{**dict(token=GOOD_TOKEN), **changes})
+
 
 
 # --- the client's edge -------------------------------------------------------------------------

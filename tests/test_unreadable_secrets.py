@@ -13,6 +13,7 @@ import logging
 import pickle
 
 import pytest
+from admin_helpers import tenant_post as shared_tenant_post
 from cryptography.fernet import Fernet
 from django.core.checks import Warning as CheckWarning
 from django.core.management import CommandError, call_command
@@ -37,20 +38,11 @@ SECRET = "s3cr3t-data-request-token"
 MESSAGE = "the stored token cannot be read with the current keys: enter it again"
 
 
+
 def tenant_post(**changes) -> dict:
-    data = {
-        "name": "Acme",
-        "base_url": "https://vcc-na4.8x8.com",
-        "tenant_name": "acme",
-        "token": "",
-        "time_zone": "Europe/London",
-        "response_format": "json",
-        "poll_interval": "10",
-        "schedule_refresh_interval": "300",
-        "enabled": "on",
-    }
-    data.update(changes)
-    return data
+    """The shared valid tenant form, with this file's defaults."""
+    return shared_tenant_post(**{**dict(token=""), **changes})
+
 
 
 def raw_column(tenant_id: int, column: str = "token") -> str:

@@ -14,8 +14,9 @@ import logging
 import time
 
 import pytest
+from admin_helpers import raw_tenant_column
+from admin_helpers import tenant_post as shared_tenant_post
 from django.core.management import call_command
-from django.db import connection
 from vcc_server import vcc_server_fixture  # noqa: F401 - the fixture
 
 from tests.pipeline_helpers import Clock
@@ -29,6 +30,11 @@ from wallboard.vcc.client import VccClient
 
 API_KEY = "s3cr3t-gateway-api-key"
 GATEWAY = "/cc/v1/stats/rt/queue"
+
+def tenant_post(**changes) -> dict:
+    """The shared valid tenant form, with this file's defaults."""
+    return shared_tenant_post(**{**dict(token="a-data-request-token", api="gateway", api_key=API_KEY, time_zone="UTC"), **changes})
+
 
 
 @pytest.fixture
@@ -290,28 +296,8 @@ def test_it_fails_in_one_line_without_the_api_key(sim, monkeypatch, args, words)
 # --- admin ---------------------------------------------------------------------------------------
 
 
-def tenant_post(**changes) -> dict:
-    data = {
-        "name": "Acme",
-        "base_url": "https://vcc-na4.8x8.com",
-        "tenant_name": "acme",
-        "token": "a-data-request-token",
-        "api": "gateway",
-        "api_key": API_KEY,
-        "time_zone": "UTC",
-        "response_format": "json",
-        "poll_interval": "10",
-        "schedule_refresh_interval": "300",
-        "enabled": "on",
-    }
-    data.update(changes)
-    return data
 
 
-def raw_api_key(tenant_id: int) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT api_key FROM boards_tenant WHERE id = %s", [tenant_id])
-        return cursor.fetchone()[0]
 
 
 def test_it_stores_the_api_key_encrypted_and_never_shows_it(admin_client):
@@ -319,10 +305,10 @@ def test_it_stores_the_api_key_encrypted_and_never_shows_it(admin_client):
     assert response.status_code == 302, response.context["adminform"].form.errors
     tenant = Tenant.objects.get()
     assert (tenant.api, tenant.api_key) == ("gateway", API_KEY)
-    assert raw_api_key(tenant.pk).startswith("fernet:") and API_KEY not in raw_api_key(tenant.pk)
+    assert raw_tenant_column(tenant.pk, "api_key").startswith("fernet:") and API_KEY not in raw_tenant_column(tenant.pk, "api_key")
 
     page = admin_client.get(f"/admin/boards/tenant/{tenant.pk}/change/").content.decode()
-    assert 'name="api_key"' in page and API_KEY not in page and raw_api_key(tenant.pk) not in page
+    assert 'name="api_key"' in page and API_KEY not in page and raw_tenant_column(tenant.pk, "api_key") not in page
 
 
 def test_it_keeps_the_api_key_when_left_blank(admin_client):
