@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal, TypedDict, TypeVar
 
 AGENT_STATES = {
     0: "available",
@@ -48,6 +48,83 @@ WEIGHTED = {
 }
 
 
+class BoardSection(TypedDict):
+    """The `board` part of the state: layout options the page needs."""
+
+    slug: str
+    title: str
+    theme: str
+    queue_metrics: list[str]
+    agent_panel: bool
+    hide_logged_out: bool
+    mute_when_closed: bool
+    page_seconds: int
+    cycle_seconds: int
+    agent_groups: dict[str, str]  # agent group id -> name; empty: every agent
+    agent_group_queues: dict[str, list[str]]  # agent group id -> the queue ids it answers
+
+
+class Schedule(TypedDict):
+    """A queue's (or group's) schedule badge: evaluated (wallboard.schedules) or "missing"."""
+
+    status: int | None
+    label: str
+    state: str  # open, closed, choice or missing
+    name: str | None
+    next_change: str | None
+    next_state: str | None
+    exception: str | None
+    source: str  # local or api
+
+
+# Per metric: the minute's epoch seconds (as a string) -> that minute's highest value.
+History = dict[str, dict[str, Any]]
+
+
+class QueueEntry(TypedDict):
+    id: str
+    name: str
+    media_type: str | None
+    kind: Literal["queue"]
+    missing: bool  # configured, but 8x8 did not return the queue this cycle
+    metrics: dict[str, Any]
+    states: dict[str, str]  # metric -> ok, warn or alert
+    schedule: Schedule | None
+    history: History
+
+
+class GroupEntry(TypedDict):
+    id: str
+    name: str
+    kind: Literal["group"]
+    queue_ids: list[str]
+    metrics: dict[str, Any]
+    states: dict[str, str]
+    schedule: Schedule | None
+    history: History
+
+
+class AgentEntry(TypedDict):
+    id: str
+    name: str
+    state: str  # one of AGENT_STATES' values, or unknown
+    status_since: int | None  # epoch seconds
+    group_id: str | None
+    media_id: int | None
+
+
+class BoardState(TypedDict):
+    """What one board shows (docs/protocol.md, "Board state"): a snapshot's `data`."""
+
+    board: BoardSection
+    queues: dict[str, QueueEntry]
+    groups: dict[str, GroupEntry]
+    agents: dict[str, AgentEntry]
+
+
+_Entry = TypeVar("_Entry", QueueEntry, GroupEntry)
+
+
 @dataclass
 class TenantSnapshot:
     """One cycle's upstream records, indexed once and shared by every board of the tenant.
@@ -59,8 +136,8 @@ class TenantSnapshot:
     queues: Mapping[str, Any]
     agents_by_group: dict[str | None, list[Any]] = field(default_factory=dict)
     # Filled by prepare_agents(): entries are the same for every board, so built once.
-    entries: dict[str, dict] | None = None
-    entries_by_group: dict[str | None, dict[str, dict]] = field(default_factory=dict)
+    entries: dict[str, AgentEntry] | None = None
+    entries_by_group: dict[str | None, dict[str, AgentEntry]] = field(default_factory=dict)
 
     @classmethod
     def from_records(cls, agents: Sequence[Any], queues: Iterable[Any]) -> TenantSnapshot:
@@ -69,14 +146,14 @@ class TenantSnapshot:
             by_group.setdefault(agent.group_id, []).append(agent)
         return cls(list(agents), {q.queue_id: q for q in queues}, by_group)
 
-    def prepare_agents(self, previous: Mapping[str, dict], now: int) -> None:
+    def prepare_agents(self, previous: Mapping[str, AgentEntry], now: int) -> dict[str, AgentEntry]:
         """Build every agent's entry once; `previous` holds last cycle's entries (any board's)."""
-        self.entries = agent_entries(self.agents, previous, now)
-        entries = self.entries
+        self.entries = entries = agent_entries(self.agents, previous, now)
         self.entries_by_group = {
             group: {agent.agent_id: entries[agent.agent_id] for agent in agents}
             for group, agents in self.agents_by_group.items()
         }
+        return entries
 
 
 EMPTY = TenantSnapshot([], {}, {})
@@ -142,7 +219,7 @@ class BoardConfig:
         return chosen
 
 
-def board_section(config: BoardConfig) -> dict:
+def board_section(config: BoardConfig) -> BoardSection:
     """The `board` part of the state: layout options the page needs."""
     return {
         "slug": config.slug,
@@ -184,7 +261,7 @@ def _thresholds_for(thresholds: Iterable[ThresholdConf], target_id: str) -> dict
     return chosen
 
 
-def _states(config: BoardConfig, target_id: str, metrics: dict, schedule: dict | None) -> dict[str, str]:
+def _states(config: BoardConfig, target_id: str, metrics: dict[str, Any], schedule: Schedule | None) -> dict[str, str]:
     thresholds = config.thresholds_for(target_id)
     muted = config.mute_when_closed and schedule is not None and schedule.get("state") == "closed"
     return {
@@ -194,14 +271,14 @@ def _states(config: BoardConfig, target_id: str, metrics: dict, schedule: dict |
     }
 
 
-def _history(previous: dict | None, values: Mapping[str, Any], now: int) -> dict:
+def _history(previous: History | None, values: Mapping[str, Any], now: int) -> History:
     """One point per minute for the last hour (the minute's highest value).
 
     Within a minute most cycles change nothing here, so the previous dicts are reused as they
     are: no copying, and the diff skips them by identity.
     """
     minute = str(now - now % 60)
-    history = {}
+    history: History = {}
     for metric in HISTORY_METRICS:
         old = (previous or {}).get(metric) or {}
         value = values.get(metric)
@@ -241,7 +318,7 @@ def aggregate(records: Iterable[Any], metric: str) -> Any:
     return sum(present)
 
 
-def missing_schedule() -> dict:
+def missing_schedule() -> Schedule:
     """The `schedule` of a queue mapped to a schedule id that 8x8 no longer lists.
 
     Same keys as an evaluated schedule, so the page needs no special case to read it; nothing
@@ -259,7 +336,7 @@ def missing_schedule() -> dict:
     }
 
 
-def known_schedule_ids(schedules: Mapping[str, dict], known: Collection[str] | None) -> Collection[str] | None:
+def known_schedule_ids(schedules: Mapping[str, Schedule], known: Collection[str] | None) -> Collection[str] | None:
     """The schedule ids 8x8 listed at its last refresh, or None while that is not known.
 
     A caller that read the list passes it as `known`. Otherwise `schedules` says what it can:
@@ -273,7 +350,7 @@ def known_schedule_ids(schedules: Mapping[str, dict], known: Collection[str] | N
     return set(schedules) if schedules else None
 
 
-def queue_schedule(schedule_id: str, schedules: Mapping[str, dict], known: Collection[str] | None) -> dict | None:
+def queue_schedule(schedule_id: str, schedules: Mapping[str, Schedule], known: Collection[str] | None) -> Schedule | None:
     """What a queue's badge shows: its evaluated schedule, "missing", or None (no schedule)."""
     if not schedule_id:
         return None
@@ -286,7 +363,7 @@ def queue_schedule(schedule_id: str, schedules: Mapping[str, dict], known: Colle
     return missing_schedule()
 
 
-def _group_schedule(schedules: list[dict | None]) -> dict | None:
+def _group_schedule(schedules: list[Schedule | None]) -> Schedule | None:
     """A group is open while any member is open.
 
     A member whose schedule is missing might be open for all we know: unless another member
@@ -302,20 +379,27 @@ def _group_schedule(schedules: list[dict | None]) -> dict | None:
     return {**known[0], "name": None, "next_change": _earliest(known)}
 
 
-def _earliest(schedules: list[dict]) -> str | None:
-    changes = [s["next_change"] for s in schedules if s.get("next_change")]
+def _earliest(schedules: list[Schedule]) -> str | None:
+    changes = [change for s in schedules if (change := s.get("next_change"))]
     return min(changes) if changes else None
 
 
-def _queue_entries(config, queues, schedules, known, previous, now) -> dict:
-    entries = {}
+def _queue_entries(
+    config: BoardConfig,
+    queues: Mapping[str, Any],
+    schedules: Mapping[str, Schedule],
+    known: Collection[str] | None,
+    previous: Mapping[str, QueueEntry],
+    now: int,
+) -> dict[str, QueueEntry]:
+    entries: dict[str, QueueEntry] = {}
     for qc in config.queues:
         record = queues.get(qc.queue_id)
         metrics = {m: getattr(record, m, None) for m in config.queue_metrics}
         history_values = {m: getattr(record, m, None) for m in HISTORY_METRICS}
         schedule = queue_schedule(qc.schedule_id, schedules, known)
         before = previous.get(qc.queue_id)
-        entry = {
+        entry: QueueEntry = {
             "id": qc.queue_id,
             "name": qc.label or getattr(record, "queue_name", None) or qc.queue_id,
             "media_type": getattr(record, "media_type", None),
@@ -324,27 +408,34 @@ def _queue_entries(config, queues, schedules, known, previous, now) -> dict:
             "metrics": metrics,
             "states": _states(config, qc.queue_id, metrics, schedule),
             "schedule": schedule,
-            "history": _history((before or {}).get("history"), history_values, now),
+            "history": _history(before.get("history") if before is not None else None, history_values, now),
         }
         entries[qc.queue_id] = _same_or_new(before, entry)
     return entries
 
 
-def _same_or_new(before: dict | None, entry: dict) -> dict:
+def _same_or_new(before: _Entry | None, entry: _Entry) -> _Entry:
     """Keep last cycle's object when nothing changed: the diff and the serialiser skip it."""
     return before if before == entry else entry
 
 
-def _group_entries(config, queues, schedules, known, previous, now) -> dict:
+def _group_entries(
+    config: BoardConfig,
+    queues: Mapping[str, Any],
+    schedules: Mapping[str, Schedule],
+    known: Collection[str] | None,
+    previous: Mapping[str, GroupEntry],
+    now: int,
+) -> dict[str, GroupEntry]:
     schedule_of = {qc.queue_id: queue_schedule(qc.schedule_id, schedules, known) for qc in config.queues}
-    entries = {}
+    entries: dict[str, GroupEntry] = {}
     for gc in config.groups:
         members = [queues[q] for q in gc.queue_ids if q in queues]
         combined = {m: aggregate(members, m) for m in set(config.queue_metrics) | set(HISTORY_METRICS)}
         metrics = {m: combined[m] for m in config.queue_metrics}
         schedule = _group_schedule([schedule_of.get(q) for q in gc.queue_ids])
         before = previous.get(gc.group_id)
-        entries[gc.group_id] = _same_or_new(before, {
+        entry: GroupEntry = {
             "id": gc.group_id,
             "name": gc.name,
             "kind": "group",
@@ -352,14 +443,15 @@ def _group_entries(config, queues, schedules, known, previous, now) -> dict:
             "metrics": metrics,
             "states": _states(config, gc.group_id, metrics, schedule),
             "schedule": schedule,
-            "history": _history((before or {}).get("history"), combined, now),
-        })
+            "history": _history(before.get("history") if before is not None else None, combined, now),
+        }
+        entries[gc.group_id] = _same_or_new(before, entry)
     return entries
 
 
-def agent_entries(agents: Iterable[Any], previous: Mapping[str, dict], now: int) -> dict[str, dict]:
+def agent_entries(agents: Iterable[Any], previous: Mapping[str, AgentEntry], now: int) -> dict[str, AgentEntry]:
     """Each agent's entry; one unchanged since last cycle is the very same object."""
-    entries = {}
+    entries: dict[str, AgentEntry] = {}
     for agent in agents:
         agent_id = agent.agent_id
         state = AGENT_STATES.get(agent.agent_status, "unknown")
@@ -392,12 +484,15 @@ def agent_entries(agents: Iterable[Any], previous: Mapping[str, dict], now: int)
     return entries
 
 
-def _agent_entries(config: BoardConfig, snapshot: TenantSnapshot, previous: Mapping[str, dict], now: int) -> dict:
-    if snapshot.entries is None:
-        snapshot.prepare_agents(previous, now)
+def _agent_entries(
+    config: BoardConfig, snapshot: TenantSnapshot, previous: Mapping[str, AgentEntry], now: int
+) -> dict[str, AgentEntry]:
+    entries = snapshot.entries
+    if entries is None:
+        entries = snapshot.prepare_agents(previous, now)
     if not config.agent_groups:
-        return dict(snapshot.entries)
-    chosen: dict[str, dict] = {}
+        return dict(entries)
+    chosen: dict[str, AgentEntry] = {}
     for group in config.agent_groups:
         chosen.update(snapshot.entries_by_group.get(group, {}))
     return chosen
@@ -406,37 +501,37 @@ def _agent_entries(config: BoardConfig, snapshot: TenantSnapshot, previous: Mapp
 def compute_board_state(
     config: BoardConfig,
     snapshot: TenantSnapshot,
-    schedules: Mapping[str, dict],
-    previous: dict | None,
+    schedules: Mapping[str, Schedule],
+    previous: BoardState | None,
     now: int,
     known_schedules: Collection[str] | None = None,
-) -> dict:
+) -> BoardState:
     """The whole board state for one cycle.
 
     `schedules` maps schedule id to its evaluated state, `now` is the fetch time in epoch
     seconds. `known_schedules` holds the ids 8x8 listed at the last schedule refresh (None:
     not known, see known_schedule_ids); a mapped id not among them shows as missing.
     """
-    previous = previous or {}
+    before = previous or None
     known = known_schedule_ids(schedules, known_schedules)
     return {
         "board": board_section(config),
-        "queues": _queue_entries(config, snapshot.queues, schedules, known, previous.get("queues") or {}, now),
-        "groups": _group_entries(config, snapshot.queues, schedules, known, previous.get("groups") or {}, now),
-        "agents": _agent_entries(config, snapshot, previous.get("agents") or {}, now) if config.show_agents else {},
+        "queues": _queue_entries(config, snapshot.queues, schedules, known, before and before.get("queues") or {}, now),
+        "groups": _group_entries(config, snapshot.queues, schedules, known, before and before.get("groups") or {}, now),
+        "agents": _agent_entries(config, snapshot, before and before.get("agents") or {}, now) if config.show_agents else {},
     }
 
 
 def compute_boards(
     configs: Iterable[BoardConfig],
     snapshot: TenantSnapshot,
-    schedules: Mapping[str, dict],
-    previous: Mapping[str, dict | None],
+    schedules: Mapping[str, Schedule],
+    previous: Mapping[str, BoardState | None],
     now: int,
     known_schedules: Collection[str] | None = None,
-) -> dict[str, dict]:
+) -> dict[str, BoardState]:
     """Every board of a tenant for one cycle; `previous` maps slug to last state (or None)."""
-    last_agents: dict[str, dict] = {}
+    last_agents: dict[str, AgentEntry] = {}
     for state in previous.values():
         if state:
             last_agents.update(state.get("agents") or {})

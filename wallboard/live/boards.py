@@ -8,16 +8,21 @@ messages (wallboard.live.publish). Nothing else writes a board's head.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from wallboard.live import store
-from wallboard.live.diff import make_patch
+import orjson
+
+from wallboard.boards.state import BoardState
+from wallboard.live import messages, store
+from wallboard.live.diff import Memo, make_patch
+from wallboard.live.messages import Status
 from wallboard.live.publish import send_board_texts
 
 # Parsed states this process wrote last, by slug: (epoch, seq, state). Saves reading and
 # parsing the stored state every cycle; checked against Redis so another process's write is
 # never missed. With it, each board's serialiser knows exactly what Redis holds.
-_previous_cache: dict[str, tuple[str, int, dict]] = {}
+_previous_cache: dict[str, tuple[str, int, BoardState]] = {}
 _serialisers: dict[str, store.StateSerialiser] = {}
 
 
@@ -41,31 +46,32 @@ class BoardCycle:
 
     def __init__(self, slugs: Iterable[str]):
         self._stored = {slug: _load_previous(slug) for slug in slugs}
-        self._memo: dict = {}
+        self._memo: Memo = {}
 
-    def previous(self, slug: str) -> dict | None:
+    def previous(self, slug: str) -> BoardState | None:
         """The board's state as stored, or None when Redis has none (its next one is a new epoch)."""
         stored = self._stored[slug]
         return stored[1] if stored else None
 
-    def publish(self, slug: str, data: dict, as_of: str | None, status: dict) -> list[str]:
+    def publish(self, slug: str, data: BoardState, as_of: str | None, status: Status) -> list[str]:
         """Store and send the board's new state; return the texts sent."""
         stored, previous = self._stored[slug] or (None, None)
         return _publish(slug, stored, previous, data, as_of, status, self._memo)
 
-    def repeat(self, slug: str, status: dict) -> list[str]:
+    def repeat(self, slug: str, status: Status) -> list[str]:
         """Send the stored state again, with a new status: no new data this cycle.
 
         The patch is empty (screens know we are alive) and `as_of` keeps saying how old the
         data is. Nothing is sent for a board without a stored state: return [].
         """
-        if self._stored[slug] is None:
+        loaded = self._stored[slug]
+        if loaded is None:
             return []
-        stored, data = self._stored[slug]
+        stored, data = loaded
         return _publish(slug, stored, data, data, stored.as_of, status)
 
 
-def _load_previous(slug: str) -> tuple[store.BoardHead, dict] | None:
+def _load_previous(slug: str) -> tuple[store.BoardHead, BoardState] | None:
     """The stored head and the parsed state, or None when Redis has none (a new epoch)."""
     head = store.load_head(slug)
     if head is None:
@@ -78,42 +84,43 @@ def _load_previous(slug: str) -> tuple[store.BoardHead, dict] | None:
     stored = store.load(slug)
     if stored is None:
         return None
-    return stored, stored.data
+    data: BoardState = orjson.loads(stored.data_json)  # what StoredBoard.data does, typed
+    return stored, data
 
 
 def _publish(
     slug: str,
     stored: store.BoardHead | None,
-    previous: dict | None,
-    data: dict,
+    previous: BoardState | None,
+    data: BoardState,
     as_of: str | None,
-    status: dict,
-    memo: dict | None = None,
+    status: Status,
+    memo: Memo | None = None,
 ) -> list[str]:
     """Store a board's new state and send what changed to its group; return the texts sent.
 
     `stored`/`previous` are what Redis holds (from _load_previous). Without a stored state a
     new epoch begins.
     """
-    status_json = store.dumps(status)
+    status_json = messages.dumps(status)
     serialiser = _serialisers.setdefault(slug, store.StateSerialiser())
     texts: list[str] = []
     if stored is None:
         head = store.BoardHead(store.new_epoch(), 1, as_of, status_json)
         # The first message of a new epoch: browsers still on the old one resync at once.
-        texts.append(store.status_text(slug, head))
+        texts.append(messages.status_text(slug, head, status_json))
         store.save(slug, head, serialiser.fragments(data), replace=True)
     else:
         cached = _previous_cache.get(slug)
         known = cached is not None and cached[:2] == (stored.epoch, stored.seq)
-        old = cached[2] if known else previous
+        old = cached[2] if cached is not None and known else previous
         head = store.BoardHead(stored.epoch, stored.seq, as_of, status_json)
         if _status_changed(stored.status, status):
             head.seq += 1
-            texts.append(store.status_text(slug, head))
+            texts.append(messages.status_text(slug, head, status_json))
         ops = make_patch(old, data, memo)
         head.seq += 1
-        texts.append(store.patch_text(slug, head, ops))
+        texts.append(messages.patch_text(slug, head, ops))
         if not ops:
             store.save(slug, head, {})
         elif known:
@@ -126,6 +133,6 @@ def _publish(
     return texts
 
 
-def _status_changed(old: dict, new: dict) -> bool:
+def _status_changed(old: Mapping[str, Any], new: Status) -> bool:
     """Whether the status needs a message of its own: its state or its words changed."""
     return old.get("state") != new.get("state") or old.get("message") != new.get("message")

@@ -14,13 +14,14 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 import wallboard
-from wallboard.live import store
+from wallboard.live import messages, store
 from wallboard.live.publish import board_group, display_group
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,13 @@ ACTIVE_CACHE_SECONDS = 3.0
 # Answers by question: ("display", id), ("display-board", id, token prefix, board id) or
 # ("session", user id, session key, board id). Session keys come and go, so answers too old to
 # be used are dropped now and then (a pass over the dict, at most once a minute).
-_active_cache: dict[tuple, tuple[float, bool]] = {}
+_active_cache: dict[tuple[Any, ...], tuple[float, bool]] = {}
 PRUNE_EVERY_SECONDS = 60.0
 _last_pruned = 0.0
 # The check in progress per (event loop, question): the thousand screens that ask in the same
 # instant await one query instead of queueing a thousand behind each other in the database
 # thread (which spread one cycle's delivery over hundreds of milliseconds).
-_active_checks: dict[tuple[int, tuple], asyncio.Future] = {}
+_active_checks: dict[tuple[int, tuple[Any, ...]], asyncio.Future[bool]] = {}
 
 
 class BadFrame(Exception):
@@ -62,7 +63,7 @@ class BadFrame(Exception):
         self.code = code
 
 
-def read_client_message(text_data: str | None, bytes_data: bytes | None) -> dict:
+def read_client_message(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
     """The JSON object a page sent, or BadFrame: never a deep parse, never an uncaught error."""
     if text_data is None:
         raise BadFrame(CLOSE_UNSUPPORTED_DATA, "binary frame")
@@ -80,16 +81,17 @@ def read_client_message(text_data: str | None, bytes_data: bytes | None) -> dict
 class BoardConsumer(AsyncWebsocketConsumer):
     """One browser watching one board."""
 
-    async def connect(self):
+    async def connect(self) -> None:
         from wallboard.boards.access import authorize_websocket
 
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.groups_joined: list[str] = []
         self.board_id = self.display_id = self.user_id = self.token_prefix = self.session_key = None
         self.closing = False
-        self.watcher: asyncio.Task | None = None
+        self.watcher: asyncio.Task[None] | None = None
         self.last_resync = 0.0
-        access = await database_sync_to_async(authorize_websocket)(self.scope, self.slug)
+        # A plain copy: authorize_websocket is annotated with `dict`, the stubs' scope is a TypedDict.
+        access = await database_sync_to_async(authorize_websocket)(dict(self.scope), self.slug)
         await self.accept()
         if not access.allowed:
             log.info("websocket refused for board %s: %s", self.slug, access.reason)
@@ -111,7 +113,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
 
-    async def disconnect(self, code):
+    async def disconnect(self, code: int) -> None:
         watcher = getattr(self, "watcher", None)
         if watcher is not None:
             watcher.cancel()
@@ -129,7 +131,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             self.closing = True
             await self.close(code=code)
 
-    async def receive(self, text_data=None, bytes_data=None):
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """A page only ever asks for a resync; anything it cannot have sent ends the socket.
 
         Unknown message types are ignored (a newer page may briefly talk to an older server),
@@ -163,31 +165,37 @@ class BoardConsumer(AsyncWebsocketConsumer):
             return
         if text is None:
             # Nothing computed yet: the first poll will start an epoch and the page resyncs.
-            await self.send(text_data=json.dumps(
-                {"type": "status", "board": self.slug, "epoch": None, "seq": 0, "as_of": None,
-                 "status": {"state": "pending", "since": None, "last_ok": None,
-                            "message": "Waiting for the first data from 8x8."}}
-            ))
+            await self.send(text_data=messages.dumps(messages.pending_status(self.slug)))
             return
         await self.send(text_data=text)
 
-    async def board_message(self, event):
+    async def board_message(self, event: dict[str, Any]) -> None:
         """A serialised protocol message for everyone on the board."""
         if not self.closing:
             await self.send(text_data=event["text"])
 
-    async def display_control(self, event):
-        """An administrator's action for this display: reload, switch board, or revoked."""
-        if self.closing:
-            return
+    async def display_control(self, event: dict[str, Any]) -> None:
+        """An administrator's action for this display: reload, switch board, or revoked.
+
+        A control message carries the board's current epoch, seq and as_of, read from the
+        store (docs/protocol.md): it is outside the board's sequence, so seq is not advanced.
+        """
         action = event.get("action")
         if action == "revoke":
-            await self._close(CLOSE_REVOKED)
+            await self._close(CLOSE_REVOKED)  # closes once, so a second revoke does nothing
             return
-        message = {"type": "control", "board": self.slug, "action": action}
-        if action == "switch":
-            message["url"] = event.get("url", "/kiosk/")
-        await self.send(text_data=json.dumps(message))
+        if action != "reload" and action != "switch":
+            log.warning("display control %r for board %s ignored: no such action", action, self.slug)
+            return
+        try:
+            head = await sync_to_async(store.load_head, thread_sensitive=False)(self.slug)
+        except Exception as exc:  # Redis errors of every kind: the action matters more than its seq
+            log.warning("board %s: no head for a control message (Redis down?): %s", self.slug, exc)
+            head = None
+        if self.closing:
+            return
+        message = messages.control_message(self.slug, head, action, event.get("url"))
+        await self.send(text_data=messages.dumps(message))
 
     async def _watch_access(self) -> None:
         """Re-check the credential every few seconds and close the socket once it is gone.
@@ -242,7 +250,7 @@ class NotFoundConsumer(AsyncWebsocketConsumer):
     Without it the router raises, which the server answers with HTTP 500 and a traceback.
     """
 
-    async def connect(self):
+    async def connect(self) -> None:
         await self.accept()
         await self.close(code=CLOSE_NOT_FOUND)
 
@@ -268,12 +276,12 @@ def snapshot_text(slug: str) -> str | None:
     board = store.load(slug)
     if board is None:
         return None
-    text = store.snapshot_text(slug, board, wallboard.__version__)
+    text = messages.snapshot_text(slug, board, wallboard.__version__)
     _snapshots[slug] = ((board.epoch, board.seq), text)
     return text
 
 
-async def _shared_check(key: tuple, check: Callable[..., bool], *args) -> bool:
+async def _shared_check(key: tuple[Any, ...], check: Callable[..., bool], *args: Any) -> bool:
     """Ask the database `check(*args)` once for every socket asking the same now, and cache it.
 
     A failed query (database down) keeps the socket: revoking needs the database too, and
@@ -291,7 +299,7 @@ async def _shared_check(key: tuple, check: Callable[..., bool], *args) -> bool:
     return await asyncio.shield(running)
 
 
-async def _ask(key: tuple, check: Callable[..., bool], *args) -> bool:
+async def _ask(key: tuple[Any, ...], check: Callable[..., bool], *args: Any) -> bool:
     started = time.monotonic()
     try:
         answer = await database_sync_to_async(check)(*args)
@@ -302,7 +310,7 @@ async def _ask(key: tuple, check: Callable[..., bool], *args) -> bool:
     return answer
 
 
-def _remember(key: tuple, started: float, answer: bool) -> None:
+def _remember(key: tuple[Any, ...], started: float, answer: bool) -> None:
     global _last_pruned
     _active_cache[key] = (started, answer)
     if started - _last_pruned > PRUNE_EVERY_SECONDS:

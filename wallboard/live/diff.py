@@ -30,19 +30,24 @@ _BULK = 16
 _ENTRY_DEPTH = 2
 
 
+# One JSON Patch operation, and a cycle's memo: (path, id(old), id(new)) -> (old, new, operations).
+Op = dict[str, Any]
+Memo = dict[tuple[str, int, int], tuple[Any, Any, list[Op]]]
+
+
 def _same(a: Any, b: Any) -> bool:
     # 1 == 1.0 == True in Python but not in JSON: compare types too.
     return type(a) is type(b) and a == b
 
 
-def _diff(old: Any, new: Any, path: str, ops: list[dict], memo: dict | None, depth: int = 0) -> None:
+def _diff(old: Any, new: Any, path: str, ops: list[Op], memo: Memo | None, depth: int = 0) -> None:
     if type(old) is dict and type(new) is dict:
-        shared = memo is not None and depth == _ENTRY_DEPTH
-        if shared:
+        shared = memo if depth == _ENTRY_DEPTH else None
+        if shared is not None:
             # Boards of one tenant share entries (an agent's is the same object on every board
             # that shows it): the same pair at the same path gives the same operations.
             memo_key = (path, id(old), id(new))
-            done = memo.get(memo_key)
+            done = shared.get(memo_key)
             if done is not None:
                 ops += done[2]
                 return
@@ -62,20 +67,20 @@ def _diff(old: Any, new: Any, path: str, ops: list[dict], memo: dict | None, dep
             for key, new_value in new.items():
                 if key not in old:
                     ops.append({"op": "add", "path": path + "/" + escape(key), "value": new_value})
-        if shared:
+        if shared is not None:
             # The pair is kept with its operations so that neither id can be reused meanwhile.
-            memo[memo_key] = (old, new, ops[start:])
+            shared[memo_key] = (old, new, ops[start:])
         return
     if not _same(old, new):
         ops.append({"op": "replace", "path": path, "value": new})
 
 
-def make_patch(old: Any, new: Any, memo: dict | None = None) -> list[dict]:
+def make_patch(old: Any, new: Any, memo: Memo | None = None) -> list[Op]:
     """Return the operations that turn `old` into `new`.
 
     Pass the same `memo` (a dict) for every board of one cycle to diff shared entries once;
     drop it after the cycle.
     """
-    ops: list[dict] = []
+    ops: list[Op] = []
     _diff(old, new, "", ops, memo)
     return ops

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ from wallboard.live import publish
 log = logging.getLogger(__name__)
 
 
-def send_control(display: Display, action: str, **payload) -> bool:
+def send_control(display: Display, action: str, **payload: Any) -> bool:
     """Reach a display's open pages live; False when the channel layer is down."""
     try:
         publish.send_display_control(display.pk, action, **payload)

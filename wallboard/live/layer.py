@@ -12,6 +12,8 @@ sharing the one (immutable) text.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any, cast
 
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
@@ -19,17 +21,19 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 class SharedPubSubChannelLayer(RedisPubSubChannelLayer):
     """RedisPubSubChannelLayer that decodes the same received bytes only once."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._last: tuple[bytes, dict] | None = None
+        self._last: tuple[bytes, dict[str, Any]] | None = None
         self._last_lock = threading.Lock()  # one layer per process, one loop per thread
 
-    def deserialize(self, message: bytes) -> dict:
+    def deserialize(self, message: bytes) -> dict[str, Any]:
         with self._last_lock:
             last = self._last
             if last is not None and last[0] is message:
                 return dict(last[1])
-        value = super().deserialize(message)
+        # channels-redis is untyped; its deserialize gives back the message dict that was sent.
+        base_deserialize = cast(Callable[[bytes], dict[str, Any]], super().deserialize)
+        value = base_deserialize(message)
         with self._last_lock:
             # The bytes object is kept, so its id cannot be reused by another message meanwhile.
             self._last = (message, value)

@@ -12,8 +12,9 @@ import asyncio
 import logging
 import os
 import threading
+from typing import Any
 
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,15 @@ def _event_loop() -> asyncio.AbstractEventLoop:
         return _loop[1]
 
 
-def _send(group: str, message: dict) -> None:
+def _layer() -> BaseChannelLayer:
     layer = get_channel_layer()
-    future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _event_loop())
+    if layer is None:
+        raise RuntimeError("no channel layer configured (CHANNEL_LAYERS)")
+    return layer
+
+
+def _send(group: str, message: dict[str, Any]) -> None:
+    future = asyncio.run_coroutine_threadsafe(_layer().group_send(group, message), _event_loop())
     future.result(SEND_TIMEOUT)
 
 
@@ -72,11 +79,11 @@ def send_board_texts(slug: str, texts: list[str]) -> bool:
     return True
 
 
-def send_display_control(display_id: int, action: str, **payload) -> None:
+def send_display_control(display_id: int, action: str, **payload: str) -> None:
     """Tell one display's open pages to reload, switch board, or close (revoked)."""
     _send(display_group(display_id), {"type": "display.control", "action": action, **payload})
 
 
-async def asend_display_control(display_id: int, action: str, **payload) -> None:
+async def asend_display_control(display_id: int, action: str, **payload: str) -> None:
     """The same, from async code."""
-    await get_channel_layer().group_send(display_group(display_id), {"type": "display.control", "action": action, **payload})
+    await _layer().group_send(display_group(display_id), {"type": "display.control", "action": action, **payload})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -15,7 +16,8 @@ _lock = threading.Lock()
 def get_redis() -> redis.Redis:
     """A client for settings.REDIS_URL; re-created after fork or when the URL changes."""
     global _pool
-    url = settings.REDIS_URL
+    # settings.py always sets it (env_url with a default); env_url is typed str | None.
+    url = cast(str, settings.REDIS_URL)
     pid = os.getpid()
     with _lock:
         if _pool is None or _pool[0] != pid or _pool[1] != url:

@@ -13,12 +13,15 @@ parsed and serialised again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import is_not
+from typing import Any, cast
 
 import orjson
+import redis
+from redis.typing import EncodableT, FieldT
 
 from wallboard.live.redis import get_redis
 
@@ -35,12 +38,12 @@ def _data_key(slug: str) -> str:
     return f"wb:board:{slug}:data"
 
 
-def dumps(value) -> str:
+def dumps(value: object) -> str:
     """Compact JSON, the one serialisation used for everything sent or stored."""
     return orjson.dumps(value).decode()
 
 
-def loads(text: str | bytes):
+def loads(text: str | bytes) -> Any:
     return orjson.loads(text)
 
 
@@ -69,7 +72,7 @@ class StateSerialiser:
         self._entries: dict[str, dict[str, object]] = {}
         self._fragments: dict[str, dict[str, tuple[bytes, bytes]]] = {}
 
-    def update(self, state: dict) -> None:
+    def update(self, state: Mapping[str, Any]) -> None:
         """Serialise what changed since the last call."""
         changed: dict[bytes, bytes] = {}
         removed: list[bytes] = []
@@ -93,7 +96,14 @@ class StateSerialiser:
         self.changed, self.removed = changed, removed
 
     @staticmethod
-    def _section(prefix: bytes, old: dict, new: dict, old_fragments: dict, changed: dict, removed: list) -> dict:
+    def _section(
+        prefix: bytes,
+        old: dict[str, object],
+        new: dict[str, object],
+        old_fragments: dict[str, tuple[bytes, bytes]],
+        changed: dict[bytes, bytes],
+        removed: list[bytes],
+    ) -> dict[str, tuple[bytes, bytes]]:
         """One section's fragments, given last cycle's entries and fragments."""
         if len(old) == len(new) and list(old) == list(new):
             # The same ids in the same order (the usual cycle): find the few new objects in C.
@@ -119,7 +129,7 @@ class StateSerialiser:
             out.update(fragments.values())
         return out
 
-    def fragments(self, state: dict) -> dict[bytes, bytes]:
+    def fragments(self, state: Mapping[str, Any]) -> dict[bytes, bytes]:
         """Update, then every fragment."""
         self.update(state)
         return self.fields()
@@ -139,7 +149,7 @@ def assemble(fields: dict[bytes, bytes]) -> str:
     return (b"{" + b",".join(parts) + b"}").decode()
 
 
-def fragments_of(state: dict) -> dict[bytes, bytes]:
+def fragments_of(state: Mapping[str, Any]) -> dict[bytes, bytes]:
     """Fragments without reuse (tests, one-off writes)."""
     return StateSerialiser().fragments(state)
 
@@ -154,8 +164,9 @@ class BoardHead:
     status_json: str
 
     @property
-    def status(self) -> dict:
-        return orjson.loads(self.status_json)
+    def status(self) -> dict[str, Any]:
+        status: dict[str, Any] = orjson.loads(self.status_json)
+        return status
 
 
 @dataclass
@@ -167,8 +178,9 @@ class StoredBoard(BoardHead):
         return assemble(self.fields)
 
     @property
-    def data(self) -> dict:
-        return orjson.loads(self.data_json)
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = orjson.loads(self.data_json)
+        return data
 
 
 def new_epoch() -> str:
@@ -186,7 +198,7 @@ def _head(raw: dict[bytes, bytes]) -> BoardHead | None:
     )
 
 
-def load(slug: str, client=None) -> StoredBoard | None:
+def load(slug: str, client: redis.Redis | None = None) -> StoredBoard | None:
     """Read a board's head and state in one transaction, or None when there is none."""
     pipe = (client or get_redis()).pipeline(transaction=True)
     pipe.hgetall(_key(slug))
@@ -198,9 +210,10 @@ def load(slug: str, client=None) -> StoredBoard | None:
     return StoredBoard(head.epoch, head.seq, head.as_of, head.status_json, fields)
 
 
-def load_head(slug: str, client=None) -> BoardHead | None:
+def load_head(slug: str, client: redis.Redis | None = None) -> BoardHead | None:
     """Just the head: enough to tell whether a cached state is still current."""
-    return _head((client or get_redis()).hgetall(_key(slug)))
+    # The client does not decode responses, so the hash comes back as bytes.
+    return _head(cast(dict[bytes, bytes], (client or get_redis()).hgetall(_key(slug))))
 
 
 def save(
@@ -210,7 +223,7 @@ def save(
     removed: Iterable[bytes] = (),
     *,
     replace: bool = False,
-    client=None,
+    client: redis.Redis | None = None,
 ) -> None:
     """Write the head and the changed fragments in one transaction (readers never see half).
 
@@ -221,7 +234,9 @@ def save(
     if replace:
         pipe.delete(_data_key(slug))
     if fields:
-        pipe.hset(_data_key(slug), mapping=fields)
+        # redis types the mapping with a union key, which a dict[bytes, bytes] is not (dict keys
+        # are invariant): the same dict, uncopied.
+        pipe.hset(_data_key(slug), mapping=cast(Mapping[FieldT, EncodableT], fields))
     removed = list(removed)
     if removed:
         pipe.hdel(_data_key(slug), *removed)
@@ -232,7 +247,7 @@ def save(
     pipe.execute()
 
 
-def delete(slug: str, client=None) -> None:
+def delete(slug: str, client: redis.Redis | None = None) -> None:
     (client or get_redis()).delete(_key(slug), _data_key(slug))
 
 
@@ -252,7 +267,7 @@ def snapshot_text(slug: str, board: StoredBoard, version: str) -> str:
     )
 
 
-def patch_text(slug: str, head: BoardHead, ops: list[dict]) -> str:
+def patch_text(slug: str, head: BoardHead, ops: list[dict[str, Any]]) -> str:
     return envelope("patch", slug, head) + f',"ops":{dumps(ops)}}}'
 
 

@@ -24,11 +24,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.base import Extension
 from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
 from websockets.frames import BINARY, TEXT, Frame
 from websockets.server import ServerProtocol
+from websockets.typing import ExtensionParameter
 
 # Messages smaller than this are cheaper to compress than to look up.
 SHARE_MIN_BYTES = 2048
@@ -85,7 +89,9 @@ class SharedPerMessageDeflate(PerMessageDeflate):
 class SharedDeflateFactory(ServerPerMessageDeflateFactory):
     """Negotiates like websockets' factory, then hands out the sharing extension."""
 
-    def process_request_params(self, params, accepted_extensions):
+    def process_request_params(
+        self, params: Sequence[ExtensionParameter], accepted_extensions: Sequence[Extension]
+    ) -> tuple[list[ExtensionParameter], PerMessageDeflate]:
         response, ext = super().process_request_params(params, accepted_extensions)
         shared = SharedPerMessageDeflate(
             ext.remote_no_context_takeover, ext.local_no_context_takeover,
@@ -108,7 +114,7 @@ def deflate_factory() -> ServerPerMessageDeflateFactory:
 class WebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O websocket protocol, offering only the memory-light permessage-deflate."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.conn = ServerProtocol(
             extensions=[deflate_factory()] if self.config.ws_per_message_deflate else [],

@@ -5,17 +5,22 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from wallboard.boards.crypto import DecryptionError, unreadable_fields, unreadable_message
 from wallboard.vcc.errors import VccError
 
-_clients: dict[int, tuple[str, object]] = {}
+if TYPE_CHECKING:
+    from wallboard.boards.models import Tenant
+    from wallboard.vcc.client import VccClient
+
+_clients: dict[int, tuple[str, VccClient]] = {}
 _lock = threading.Lock()
 
 
-def _fingerprint(tenant) -> str:
+def _fingerprint(tenant: Tenant) -> str:
     # A changed URL, name, token, API choice, API key or format in admin must give a fresh client.
     raw = "\0".join(
         [tenant.base_url, tenant.tenant_name, tenant.token, tenant.api, tenant.api_key, tenant.response_format]
@@ -39,7 +44,7 @@ class UnreadableSecretError(VccError, DecryptionError):
         return self.detail
 
 
-def unreadable_credentials(tenant) -> list[str]:
+def unreadable_credentials(tenant: Tenant) -> list[str]:
     """Names of the secrets this tenant's client would send that no configured key decrypts.
 
     A classic tenant never sends its API key: an unreadable one is shown in admin but does
@@ -49,14 +54,14 @@ def unreadable_credentials(tenant) -> list[str]:
     return [name for name in unreadable_fields(tenant) if name in needed]
 
 
-def refuse_unreadable(tenant) -> None:
+def refuse_unreadable(tenant: Tenant) -> None:
     """Raise UnreadableSecretError when a secret this tenant's client would send cannot be read."""
     unreadable = unreadable_credentials(tenant)
     if unreadable:
         raise UnreadableSecretError(unreadable_message(unreadable))
 
 
-def client_for(tenant):
+def client_for(tenant: Tenant) -> VccClient:
     """Return this process's client for the tenant, creating it when its settings changed."""
     from wallboard.vcc.client import VccClient
 

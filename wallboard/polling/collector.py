@@ -12,6 +12,7 @@ collector's sight for good.
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from celery.signals import worker_process_init
 
@@ -27,6 +28,6 @@ def tune() -> None:
 
 
 @worker_process_init.connect
-def _tune_worker(**kwargs) -> None:
+def _tune_worker(**kwargs: Any) -> None:
     """Each prefork child, once its imports are done: the polls run there."""
     tune()

@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -28,6 +29,9 @@ from wallboard.polling.lock import TenantLock
 from wallboard.polling.phase import fingerprint, plan_next_poll
 from wallboard.polling.schedules import known_schedules, schedule_states
 from wallboard.vcc.errors import VccError
+
+if TYPE_CHECKING:
+    from wallboard.vcc.records import Agent, Queue
 
 log = logging.getLogger(__name__)
 
@@ -126,5 +130,5 @@ def _poll_locked(tenant: Tenant) -> PollResult:
     return PollResult(error.kind if error else "ok", len(configs), latency_ms)
 
 
-def _refresh_catalogue(tenant: Tenant, agent_records, queue_records, at: datetime) -> None:
+def _refresh_catalogue(tenant: Tenant, agent_records: list[Agent], queue_records: list[Queue], at: datetime) -> None:
     update_catalogue(tenant.pk, **catalogue_from_records(agent_records, queue_records), as_of=at.isoformat())

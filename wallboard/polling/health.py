@@ -9,11 +9,15 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from wallboard.boards.models import Tenant, TenantHealth
 from wallboard.vcc.errors import VccError
+
+if TYPE_CHECKING:
+    from wallboard.live.messages import Status
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def status_dict(health: TenantHealth) -> dict:
+def status_dict(health: TenantHealth) -> Status:
     """The health object sent to browsers (docs/protocol.md, `status`)."""
     return {
         "state": health.state,

@@ -49,5 +49,5 @@ class TenantLock:
     def __enter__(self) -> bool:
         return self.acquire()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()

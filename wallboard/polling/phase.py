@@ -22,8 +22,16 @@ A failed poll changes nothing here: the claim already set the next poll one inte
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, cast
+
+from redis.typing import EncodableT, FieldT
+
 from wallboard.live.redis import get_redis
 from wallboard.polling.keys import next_key, phase_key
+
+if TYPE_CHECKING:
+    from wallboard.vcc.records import Agent, Queue
 
 PHASE_STEP = 1.0
 PHASE_SEEK = 1.0
@@ -32,7 +40,7 @@ PHASE_PROBE_EVERY = 12
 PHASE_PROBE_MAX = 4.0
 
 
-def fingerprint(agent_records, queue_records) -> str:
+def fingerprint(agent_records: Sequence[Agent], queue_records: Sequence[Queue]) -> str:
     """Something that changes whenever upstream refreshed (time in status always moves)."""
     agents = (
         len(agent_records),
@@ -51,7 +59,9 @@ def fingerprint(agent_records, queue_records) -> str:
 def plan_next_poll(tenant_id: int, interval: float, polled_at: float, print_: str) -> float:
     """Decide when to poll next from whether this answer was new; return that time."""
     client = get_redis()
-    raw = {k.decode(): v.decode() for k, v in client.hgetall(phase_key(tenant_id)).items()}
+    # The client does not decode responses: the hash comes back as bytes.
+    stored = cast(dict[bytes, bytes], client.hgetall(phase_key(tenant_id)))
+    raw = {k.decode(): v.decode() for k, v in stored.items()}
     # Plan from when this poll was due, not when the worker got to it: otherwise the worker's
     # lateness (tens of ms under load) would add up cycle after cycle and drag the phase late.
     planned = float(raw.get("planned", 0) or 0)
@@ -59,14 +69,16 @@ def plan_next_poll(tenant_id: int, interval: float, polled_at: float, print_: st
     mode, when, state = _next_phase(raw, interval, base, print_)
     pipe = client.pipeline()
     pipe.delete(phase_key(tenant_id))
-    pipe.hset(phase_key(tenant_id), mapping={"fingerprint": print_, "mode": mode, "planned": f"{when:.3f}", **state})
+    fields = {"fingerprint": print_, "mode": mode, "planned": f"{when:.3f}", **state}
+    # redis types the mapping with a union key, which a dict[str, str] is not (dict keys are invariant).
+    pipe.hset(phase_key(tenant_id), mapping=cast(Mapping[FieldT, EncodableT], fields))
     pipe.expire(phase_key(tenant_id), int(interval * 10))
     pipe.set(next_key(tenant_id), f"{when:.3f}")
     pipe.execute()
     return when
 
 
-def _next_phase(raw: dict[str, str], interval: float, polled_at: float, print_: str) -> tuple[str, float, dict]:
+def _next_phase(raw: dict[str, str], interval: float, polled_at: float, print_: str) -> tuple[str, float, dict[str, str]]:
     """(mode, next poll time, state to keep) for a poll at `polled_at` that got `print_`."""
     mode = raw.get("mode", "seek")
     good = float(raw.get("good", 0) or 0)

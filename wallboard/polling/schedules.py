@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -33,12 +34,15 @@ from wallboard.schedules.engine import evaluate
 from wallboard.schedules.reconcile import reconcile
 from wallboard.vcc.errors import VccError
 
+if TYPE_CHECKING:
+    from wallboard.boards.state import Schedule
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-def load_schedules(tenant_id: int) -> tuple[dict, dict]:
+def load_schedules(tenant_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The tenant's schedule definitions and the API overrides, as last refreshed."""
     client = get_redis()
     raw_schedules, raw_overrides = client.mget(schedules_key(tenant_id), overrides_key(tenant_id))
@@ -47,7 +51,7 @@ def load_schedules(tenant_id: int) -> tuple[dict, dict]:
     return schedules, overrides
 
 
-def known_schedules(tenant_id: int, schedule_ids: set[str], evaluated: dict[str, dict]) -> set[str] | None:
+def known_schedules(tenant_id: int, schedule_ids: set[str], evaluated: Mapping[str, object]) -> set[str] | None:
     """The mapped schedule ids 8x8 listed at the last refresh, or None while no refresh stored any.
 
     Only asked when a mapped schedule was not evaluated: then whether the definitions were ever
@@ -59,19 +63,19 @@ def known_schedules(tenant_id: int, schedule_ids: set[str], evaluated: dict[str,
     return set(evaluated) if get_redis().exists(schedules_key(tenant_id)) else None
 
 
-def schedule_states(tenant: Tenant, schedule_ids: set[str], at: datetime) -> dict[str, dict]:
+def schedule_states(tenant: Tenant, schedule_ids: set[str], at: datetime) -> dict[str, Schedule]:
     """Evaluate each mapped schedule now; an API override wins until the next refresh."""
     if not schedule_ids:
         return {}
     definitions, overrides = load_schedules(tenant.pk)
-    states = {}
+    states: dict[str, Schedule] = {}
     now = at.timestamp()
     for sid in schedule_ids:
         schedule = definitions.get(sid)
         if schedule is None:
             continue
         local = evaluate(schedule, at, tenant.time_zone)
-        entry = {
+        entry: Schedule = {
             "status": local.status,
             "label": local.label,
             "state": local.state,
@@ -84,10 +88,10 @@ def schedule_states(tenant: Tenant, schedule_ids: set[str], at: datetime) -> dic
         override = overrides.get(sid)
         if override and override["until"] > now and override["local_status"] == local.status:
             code = override["status"]
-            entry.update(
-                status=code, label=status_label(code), state=status_state(code), source="api",
-                next_change=None, next_state=None,
-            )
+            entry.update({
+                "status": code, "label": status_label(code), "state": status_state(code), "source": "api",
+                "next_change": None, "next_state": None,
+            })
         states[sid] = entry
     return states
 
@@ -142,7 +146,7 @@ def refresh_schedules(tenant_id: int) -> str:
     now = timezone.now()
     for sid in sorted(mapped_schedule_ids(tenant) & set(definitions)):
         try:
-            api = _locked_call(tenant, lambda sid=sid: client.schedule_status(sid))
+            api = _locked_call(tenant, partial(client.schedule_status, sid))
         except (VccError, LockBusy) as exc:
             log.info("%s: /status of schedule %s failed: %s", tenant_label(tenant), sid, exc)
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 @receiver(post_save, sender=Tenant)
-def poll_tenant_soon(sender, instance: Tenant, **kwargs) -> None:
+def poll_tenant_soon(sender: type[Tenant], instance: Tenant, **kwargs: Any) -> None:
     """A saved tenant (a fixed token, a new URL) is polled at the next tick, not after a back-off."""
     try:
         poll_now(instance.pk)

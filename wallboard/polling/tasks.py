@@ -7,6 +7,7 @@ expire before the next cycle, so after an outage a backlog is dropped instead of
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -34,8 +35,13 @@ def tick() -> int:
     return len(due)
 
 
+# Celery takes fractional seconds, but celery-types declares time_limit an int: hence Any here
+# rather than a cast to an int it is not.
+_POLL_TIME_LIMIT: Any = 9.5
+
+
 # Below the 10 s cycle: a stuck poll is cut before the next one is due.
-@shared_task(ignore_result=True, soft_time_limit=9, time_limit=9.5)
+@shared_task(ignore_result=True, soft_time_limit=9, time_limit=_POLL_TIME_LIMIT)
 def poll_tenant(tenant_id: int) -> str:
     """One poll cycle of one tenant."""
     try:

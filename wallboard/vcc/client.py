@@ -181,7 +181,7 @@ def _check_host(host: str, port: int) -> None:
             raise UnsafeError(f"{host} resolves to {address}, a private, link-local or reserved address; {_UNSAFE_WHY}")
 
 
-class _CheckedPeer:
+class _CheckedPeer(urllib3.connection.HTTPConnection):
     """Refuses a connection whose peer is an unsafe address, before a byte is sent on it.
 
     _check_host looks the name up, then urllib3 looks it up again to connect: a name whose
@@ -191,7 +191,7 @@ class _CheckedPeer:
     """
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()  # type: ignore[misc]
+        sock = super()._new_conn()
         if getattr(self, "proxy", None) is None:
             peer = _ip_literal(str(sock.getpeername()[0]).split("%")[0])
             if peer is None or unsafe_address(peer):
@@ -711,7 +711,7 @@ class VccClient:
             raise
 
     @staticmethod
-    def _one(found: list[Any], attr: str, wanted: str, what: str) -> Any:
+    def _one(found: list[T], attr: str, wanted: str, what: str) -> T:
         """The record that matches, else the only one; none at all is 'not found'."""
         for record in found:
             if getattr(record, attr) == wanted:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,11 +166,12 @@ class Command(BaseCommand):
         )
 
     def _fetch(self, client: VccClient, options: dict[str, Any]) -> Any:
-        kind, ident = options["kind"], options.get("id")
+        kind = options["kind"]
+        ident: str = options.get("id") or ""  # only read below for a kind in NEEDS_ID
         if kind in NEEDS_ID and not ident:
             raise Failure(f"{kind} needs an id (or a name for schedule-by-name)")
         when = {"utctime_ms": options.get("utctime"), "offset_s": options.get("offset")}
-        calls = {
+        calls: dict[str, Callable[[], object]] = {
             "agents": lambda: client.agents(),
             "agent": lambda: client.agent(ident),
             "queues": lambda: client.queues(),
