@@ -67,3 +67,39 @@ def redis_client():
     client.flushdb()
     yield client
     client.close()
+
+
+# Display fixtures shared by the admin tests; each module supplies its own `board`.
+@pytest.fixture
+def other_board(board):
+    return _models().Board.objects.create(slug="sales", title="Sales", tenant=board.tenant)
+
+
+@pytest.fixture
+def display(board):
+    display = _models().Display(name="Lobby TV")
+    display.issue_token()
+    display.save()
+    _models().DisplayBoard.objects.create(display=display, board=board)
+    return display
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Control messages sent to displays, instead of the channel layer."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(_publish(), "send_display_control", lambda display_id, action, **kw: calls.append((display_id, action, kw)))
+    return calls
+
+
+def _models():
+    # Imported when a fixture runs: pytest_configure must set up Redis before the apps load.
+    from wallboard.boards import models
+
+    return models
+
+
+def _publish():
+    from wallboard.live import publish
+
+    return publish

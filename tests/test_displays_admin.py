@@ -19,26 +19,7 @@ def board(db):
     return Board.objects.create(slug="support", title="Support", tenant=tenant)
 
 
-@pytest.fixture
-def other_board(board):
-    return Board.objects.create(slug="sales", title="Sales", tenant=board.tenant)
 
-
-@pytest.fixture
-def display(board):
-    display = Display(name="Lobby TV")
-    display.issue_token()
-    display.save()
-    DisplayBoard.objects.create(display=display, board=board)
-    return display
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Control messages sent to displays, instead of the channel layer."""
-    calls: list[tuple] = []
-    monkeypatch.setattr(publish, "send_display_control", lambda display_id, action, **kw: calls.append((display_id, action, kw)))
-    return calls
 
 
 def action(admin_client, name: str, displays: list[Display], **extra):

@@ -218,7 +218,10 @@ def overlap_cases(draw):
     starts = st.sampled_from([0, minute, shared]) | st.integers(0, minute)
 
     def covering(start):
-        end = draw(st.integers(minute + 1, min(start + 1439, minute + 720)))
+        # Less than a whole day (an end equal to the start would be empty), except from 00:00,
+        # where "24:00" is the whole day: the only cover for 23:59.
+        longest = 1440 if start == 0 else 1439
+        end = draw(st.integers(minute + 1, min(start + longest, minute + 720)))
         return {"status": draw(status), "start_time": clock_of(start), "end_time": clock_of(end if end <= 1440 else end - 1440)}
 
     todays = [covering(draw(starts)) for _ in range(draw(st.integers(2, 4)))]

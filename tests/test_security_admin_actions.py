@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from wallboard.boards.models import Board, Display, DisplayBoard, Tenant, hash_token
-from wallboard.live import publish
+from wallboard.boards.models import Board, Tenant, hash_token
 from wallboard.polling import clients
 from wallboard.polling.catalogue import get_catalogue
 from wallboard.vcc.records import Agent, Queue, Schedule
@@ -44,26 +43,7 @@ def board(tenant):
     return Board.objects.create(slug="support", title="Support", tenant=tenant)
 
 
-@pytest.fixture
-def other_board(board):
-    return Board.objects.create(slug="sales", title="Sales", tenant=board.tenant)
 
-
-@pytest.fixture
-def display(board):
-    display = Display(name="Lobby TV")
-    display.issue_token()
-    display.save()
-    DisplayBoard.objects.create(display=display, board=board)
-    return display
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Control messages sent to displays, instead of the channel layer."""
-    calls: list[tuple] = []
-    monkeypatch.setattr(publish, "send_display_control", lambda display_id, action, **kw: calls.append((display_id, action, kw)))
-    return calls
 
 
 class FakeClient:

@@ -495,3 +495,12 @@ def test_it_refuses_malformed_answers(body):
 def test_it_refuses_a_wrong_root_element():
     with pytest.raises(MalformedError, match="queues"):
         parse_queues(fixture_bytes("vendor-agents.xml"))
+
+
+def test_it_ignores_an_alias_shadowed_by_the_documented_name_before_or_after_it():
+    # The fast ways read only the documented name; the careful way (forced here by a repeated
+    # id) must not refuse the record for the alias it shadows, wherever the alias stands.
+    body = (b"<agent><agent-id>7</agent-id><day-avg-handling-time>A &amp; B</day-avg-handling-time>"
+            b"<day-avg-processing-time>4</day-avg-processing-time><agent-id>7</agent-id></agent>")
+    assert parse_agents(body)[0].day_avg_processing_time == 4
+    assert parse_agents(body + b"<!-- -->")[0].day_avg_processing_time == 4

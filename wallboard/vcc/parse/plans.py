@@ -65,13 +65,23 @@ class Plan(Generic[R]):
         chosen: dict[str, tuple[int, int]] = {}  # attribute -> (position, kind)
         checked: list[tuple[int, int]] = []
         extra: list[tuple[str, int]] = []
+        documented: set[str] = set()  # attributes whose documented name is present
+        aliases: list[tuple[str, int]] = []  # (attribute, position) of each alias read
         for pos, name in enumerate(names):
             field = rt.table.get(name) or (rt.table.get(name.lower()) if lower else None)
             if field is None:
                 extra.append((name, pos))
-            elif not (field.alias and field.attr in chosen):  # the documented name wins
+            elif not (field.alias and field.attr in documented):  # the documented name wins
                 chosen[field.attr] = (pos, field.kind)
                 checked.append((pos, field.kind))
+                if field.alias:
+                    aliases.append((field.attr, pos))
+                else:
+                    documented.add(field.attr)
+        # An alias before its documented name is shadowed too: the fast ways never read it, so
+        # the careful way must not refuse a record for it either (wherever it stands).
+        shadowed = {pos for attr, pos in aliases if attr in documented}
+        checked = [(pos, kind) for pos, kind in checked if pos not in shadowed]
         groups = [[(attr, pos) for attr, (pos, k) in chosen.items() if k == kind] for kind in (TEXT, INT, INT_NO_DATA)]
         texts, ints, nodata = ([pos for _, pos in group] for group in groups)
         self.rt = rt
