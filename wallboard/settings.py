@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "wallboard.simulator",
     "wallboard.boards",
     "wallboard.live",
+    "wallboard.campaigns",
+    "wallboard.alerts",
     "wallboard.polling",
 ]
 

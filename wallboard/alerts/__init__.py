@@ -1,0 +1,1 @@
+"""Alerts beyond the screen (Apprise channels, rules, deliveries) and announcements."""

@@ -1,0 +1,1 @@
+"""Outbound campaign control: campaigns per tenant, actions, audit and automatic blending."""
