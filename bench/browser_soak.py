@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=3.0, help="seconds of ticking after the last patch")
     args = parser.parse_args()
 
+    # After parsing the arguments (--help answers at once); the harness needs Django set up.
     import django
 
     django.setup()

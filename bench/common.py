@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import redis
+from websockets.asyncio.client import connect
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -27,7 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wallboard.settings")
 
 from wallboard.devstack.stack import Stack  # noqa: E402
 
-# The envelope every server message starts with (wallboard.live.store.envelope): read without
+# The envelope every server message starts with (wallboard.live.messages.envelope): read without
 # parsing the whole body, so a client costs little CPU even for a 500 kB snapshot.
 HEAD_RE = re.compile(
     r'^\{"type":"(?P<type>\w+)","board":"[^"]*","epoch":(?:null|"(?P<epoch>[^"]*)"),"seq":(?P<seq>\d+),'
@@ -134,8 +137,6 @@ def sim(stack: Stack, path: str, body: dict | None = None, method: str | None = 
 
 
 def redis_client(stack: Stack):
-    import redis
-
     return redis.Redis.from_url(stack.redis_url)
 
 
@@ -233,8 +234,6 @@ class BoardClient:
 
     async def run(self, stop: asyncio.Event, retry: bool = True) -> None:
         """Stay connected until `stop` is set, reconnecting like the page does after a drop."""
-        from websockets.asyncio.client import connect
-
         while not stop.is_set():
             try:
                 async with connect(self.url, additional_headers=self.headers, max_size=None, open_timeout=60,

@@ -1,6 +1,14 @@
 """CPU per poll cycle: parse, compute boards, diff, serialise (no network, no Redis).
 
+The functions are the publishing path's own (wallboard.live.boards): make_patch with one memo
+per cycle, the patch text of wallboard.live.messages, each board's StateSerialiser; only the
+Redis writes and the sends are left out.
+
 Usage: .venv/bin/python bench/cycle.py [--agents 2000] [--queues 300] [--boards 20] [--cycles 30]
+                                    [--source statistics|analytics]
+
+With `--source analytics` the bodies are the Analytics API's pages (bench/analytics.py), one set
+per 5 s, parsed by its client's parser; the rest of the cycle is the same.
 
 Bodies come from the simulator's contact-center model, one per 10 s of simulated time, so each
 cycle's patch is what a real busy morning would produce. Two board layouts are measured:
@@ -26,6 +34,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench import analytics as analytics_bench  # noqa: E402
+from wallboard.boards.models import DEFAULT_QUEUE_METRICS  # noqa: E402
 from wallboard.boards.state import (  # noqa: E402
     BoardConfig,
     GroupConf,
@@ -34,15 +44,15 @@ from wallboard.boards.state import (  # noqa: E402
     ThresholdConf,
     compute_boards,
 )  # noqa: E402
-from wallboard.live import store  # noqa: E402
+from wallboard.live import messages, store  # noqa: E402
 from wallboard.live.diff import make_patch  # noqa: E402
 from wallboard.polling import collector  # noqa: E402
 from wallboard.simulator.model import ContactCenter  # noqa: E402
 from wallboard.simulator.render import render_stats  # noqa: E402
 from wallboard.vcc.parse import parse_agents, parse_queues  # noqa: E402
 
-METRICS = ("queue_size", "longest_wait_time", "sla_activity", "agent_count_wait_transact",
-           "agent_count_busy", "agent_count_on_break", "day_accepted", "day_abandoned")
+# What a new board shows (the admin's default).
+METRICS = tuple(DEFAULT_QUEUE_METRICS)
 THRESHOLDS = (
     ThresholdConf("queue_size", "", "above", 3, 6),
     ThresholdConf("longest_wait_time", "", "above", 60, 180),
@@ -75,17 +85,24 @@ HEAD = store.BoardHead("0123456789ab", 1000, "2026-11-18T10:00:00+00:00", "{}")
 
 def cycle(agent_body: bytes, queue_body: bytes, configs, previous: dict, now: int) -> tuple[dict, int]:
     """One cycle as the poller runs it (parse, boards, diff, serialise); returns states, patch bytes."""
-    snapshot = TenantSnapshot.from_records(parse_agents(agent_body), parse_queues(queue_body))
+    snapshot = TenantSnapshot.from_records(*parse_bodies(agent_body, queue_body))
     states = compute_boards(configs, snapshot, {}, previous, now)
     patch_bytes = 0
     memo: dict = {}
     for config in configs:
         old = previous.get(config.slug)
         ops = make_patch(old, states[config.slug], memo) if old is not None else []
-        patch_bytes += len(store.patch_text(config.slug, HEAD, ops))
+        patch_bytes += len(messages.patch_text(config.slug, HEAD, ops))
         # As the poller stores it: only the fragments of entries that changed are serialised.
         SERIALISERS.setdefault(config.slug, store.StateSerialiser()).update(states[config.slug])
     return states, patch_bytes
+
+
+def parse_bodies(agent_body, queue_body) -> tuple[list, list]:
+    """The statistics API's parse, or (pages: --source analytics) the Analytics client's."""
+    if isinstance(agent_body, list):
+        return analytics_bench.parse_pages(agent_body, queue_body)
+    return parse_agents(agent_body), parse_queues(queue_body)
 
 
 def snapshot_bytes(configs) -> int:
@@ -109,29 +126,36 @@ def warm_up(center, configs, start: float) -> dict:
 def run(args) -> None:
     start = datetime(2026, 11, 18, 10, 0, tzinfo=UTC).timestamp()  # a Wednesday morning
     center = ContactCenter(seed=7, n_agents=args.agents, n_queues=args.queues)
-    bodies = {"json": [], "xml": []}
+    analytics = args.source == "analytics"
+    step = 5 if analytics else 10  # each source's refresh
+    bodies = {"json": []} if analytics else {"json": [], "xml": []}
     for i in range(args.cycles + 1):
+        if analytics:
+            bodies["json"].append(analytics_bench.bodies(center, start + step * i))
+            continue
         agents, queues = center.at(start + 10 * i)
         rendered = render_stats(agents, queues)
         for fmt in bodies:
             bodies[fmt].append((rendered.body("agent", fmt), rendered.body("queue", fmt)))
-    sample_agents = parse_agents(bodies["json"][0][0])
-    queue_ids = [q.queue_id for q in parse_queues(bodies["json"][0][1])]
+    sample_agents, sample_queues = parse_bodies(*bodies["json"][0])
+    queue_ids = [q.queue_id for q in sample_queues]
     group_ids = sorted({a.group_id for a in sample_agents if a.group_id})
     if not args.default_gc:
         collector.tune()  # as every worker process does
     print(f"{args.agents} agents, {args.queues} queues, {args.boards} boards, {args.cycles} cycles; "
-          f"agents body {len(bodies['json'][0][0]) / 1024:.0f} KiB JSON / {len(bodies['xml'][0][0]) / 1024:.0f} KiB XML")
+          + (f"source analytics: {len(bodies['json'][0][0])} agent pages of "
+             f"{sum(map(len, bodies['json'][0][0])) / 1024:.0f} KiB JSON in all" if analytics else
+             f"agents body {len(bodies['json'][0][0]) / 1024:.0f} KiB JSON / {len(bodies['xml'][0][0]) / 1024:.0f} KiB XML"))
     for layout in ("typical", "everything"):
         configs = boards(layout, args.boards, queue_ids, group_ids)
         warm = warm_up(center, configs, start)
-        for fmt in ("json", "xml"):
+        for fmt in bodies:
             SERIALISERS.clear()
             previous, _ = cycle(*bodies[fmt][0], configs, warm, int(start))
             times, ratios = [], []
             for i in range(1, args.cycles + 1):
                 t0 = time.process_time()
-                previous, patch_bytes = cycle(*bodies[fmt][i], configs, previous, int(start + 10 * i))
+                previous, patch_bytes = cycle(*bodies[fmt][i], configs, previous, int(start + step * i))
                 times.append((time.process_time() - t0) * 1000)
                 snapshot_total = snapshot_bytes(configs)
                 ratios.append(100 * patch_bytes / snapshot_total)
@@ -147,6 +171,8 @@ def main() -> None:
     parser.add_argument("--queues", type=int, default=300)
     parser.add_argument("--boards", type=int, default=20)
     parser.add_argument("--cycles", type=int, default=30)
+    parser.add_argument("--source", choices=("statistics", "analytics"), default="statistics",
+                        help="the statistics source whose answers are parsed (default statistics)")
     parser.add_argument("--default-gc", action="store_true", help="keep CPython's collector settings (workers tune them)")
     args = parser.parse_args()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()

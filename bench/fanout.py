@@ -24,11 +24,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import random
 import sys
 import threading
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -193,8 +197,6 @@ def merge(results: list[dict], expected: int) -> dict:
         complete += 1
         spreads.append((max(times) - min(times)) * 1000)
         if as_of.get(key):
-            from datetime import datetime
-
             fetched = datetime.fromisoformat(as_of[key]).timestamp()
             first_after.append((min(times) - fetched) * 1000)
     return {
@@ -249,10 +251,6 @@ def naive(stack, screens: int, seconds: float) -> None:
     Prints what the simulator saw: calls per refresh and how many were refused (503, one
     request in flight per tenant).
     """
-    import random
-
-    import requests
-
     stop = threading.Event()
     outcomes: list[tuple[int, int]] = []
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from wallboard.polling import collector  # noqa: E402
 from wallboard.vcc.client import VccClient  # noqa: E402
 from wallboard.vcc.parse import parse_agents, parse_queues  # noqa: E402
 
@@ -192,8 +193,6 @@ def main() -> int:
     server.start()
     port = ready.get(timeout=10)
     if not args.default_gc:
-        from wallboard.polling import collector
-
         collector.tune()  # as every worker process does (wallboard/celery.py)
     print(f"{machine()}; {time.strftime('%Y-%m-%d')}")
     print(f"{args.agents} agents, {args.queues} queues, {args.repeat} repetitions; bodies:", end="")

@@ -93,6 +93,7 @@ def configure_django(stack) -> None:
     """This process sends tasks like beat does: same settings, the stack's Redis and database."""
     os.environ["REDIS_URL"] = stack.redis_url
     os.environ["DATABASE_URL"] = stack.database_url
+    # Here, not at the top: Django may start only once the stack's Redis and database are known.
     import django
 
     django.setup()
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(lambda: board_ready(stack), 90, what="first board state")
         stack.stop_process("beat")
         configure_django(stack)
+        # Models and tasks load only after django.setup() (configure_django), with the stack's URLs.
         from wallboard.boards.models import Tenant
         from wallboard.live import store
         from wallboard.polling.tasks import poll_tenant

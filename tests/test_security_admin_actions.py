@@ -1,14 +1,25 @@
-"""Admin actions and buttons need the change permission: a view-only staff user can only look."""
+"""Admin actions and buttons need the change permission: a view-only staff user can only look.
+
+What an action did is observed from outside: the admin's answer, the database, what a member
+of the display's group receives on the real channel layer and what an open page receives
+through the real consumer, and the requests the 8x8 simulator served over HTTP.
+"""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.contrib.auth.models import Permission, User
 
+from tests.pipeline_helpers import communicator, receive
+from wallboard.boards.access import make_display_cookie
 from wallboard.boards.models import Board, Tenant, hash_token
-from wallboard.polling import clients
+from wallboard.live.publish import asend_display_control, display_group
 from wallboard.polling.catalogue import get_catalogue
-from wallboard.vcc.records import Agent, Queue, Schedule
+from wallboard.simulator.server import SimulatorServer
 
 SECRET = "s3cr3t-data-request-token"
 VIEW = ["view_display", "view_tenant", "view_board"]
@@ -43,30 +54,43 @@ def board(tenant):
     return Board.objects.create(slug="support", title="Support", tenant=tenant)
 
 
-
-
-
-class FakeClient:
-    """Stands in for 8x8 and counts the calls."""
-
-    calls = 0
-
-    def agents(self):
-        FakeClient.calls += 1
-        return [Agent(agent_id="a1", group_id="101")]
-
-    def queues(self):
-        return [Queue(queue_id="115", queue_name="Support", media_type="phone")]
-
-    def schedules(self):
-        return [Schedule(id="7", name="Office hours")]
-
-
 @pytest.fixture
-def upstream(monkeypatch):
-    FakeClient.calls = 0
-    monkeypatch.setattr(clients, "client_for", lambda tenant: FakeClient())
-    return FakeClient
+def upstream(tenant):
+    """The 8x8 simulator over real HTTP with the tenant pointed at it; `calls()` counts agent reads."""
+    server = SimulatorServer(port=0, agents=5, queues=2, seed=7, tenant="acme", token=SECRET)
+    server.start()
+    Tenant.objects.filter(pk=tenant.pk).update(base_url=server.base_url)
+    server.calls = lambda: server.state()["requests"].get("agents", 0)
+    yield server
+    server.stop()
+
+
+class Screens:
+    """A member of a display's group on the real channel layer (real Redis): it gets exactly the
+    control messages the display's open pages get."""
+
+    def __init__(self, display_id: int):
+        self.group = display_group(display_id)
+        self.layer = get_channel_layer()
+
+    async def __aenter__(self) -> Screens:
+        self.channel = await self.layer.new_channel()
+        await self.layer.group_add(self.group, self.channel)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.layer.group_discard(self.group, self.channel)
+        await self.layer.flush()
+
+    async def next_action(self) -> str:
+        message = await asyncio.wait_for(self.layer.receive(self.channel), 5)
+        assert message["type"] == "display.control", message
+        return message["action"] if message["action"] != "switch" else f"switch {message['url']}"
+
+    async def got_nothing(self, display_id: int) -> bool:
+        """Nothing arrived so far: a marker sent now is the very next message (the order holds)."""
+        await asend_display_control(display_id, "switch", url="/marker/")
+        return await self.next_action() == "switch /marker/"
 
 
 def post_action(client, model: str, name: str, pk: int, **extra):
@@ -74,39 +98,51 @@ def post_action(client, model: str, name: str, pk: int, **extra):
     return client.post(f"/admin/boards/{model}/", {"action": name, "_selected_action": [pk], **extra}, follow=True)
 
 
-def test_it_refuses_a_new_url_to_a_view_only_user(viewer, display, sent):
+apost_action = sync_to_async(post_action)
+LIVE = pytest.mark.django_db(transaction=True)  # the admin, the consumer and the test share the database
+
+
+@LIVE
+async def test_it_refuses_a_new_url_to_a_view_only_user(viewer, display):
     before = display.token_hash
-    response = post_action(viewer, "display", "issue_new_url", display.pk)
-    display.refresh_from_db()
+    async with Screens(display.pk) as screens:
+        response = await apost_action(viewer, "display", "issue_new_url", display.pk)
+        assert await screens.got_nothing(display.pk)
+    await sync_to_async(display.refresh_from_db)()
     assert display.token_hash == before
     assert "/d/" not in response.content.decode()
-    assert sent == []
 
 
-def test_it_refuses_to_revoke_for_a_view_only_user(viewer, display, sent):
-    post_action(viewer, "display", "revoke", display.pk)
-    display.refresh_from_db()
+@LIVE
+async def test_it_refuses_to_revoke_for_a_view_only_user(viewer, display):
+    async with Screens(display.pk) as screens:
+        await apost_action(viewer, "display", "revoke", display.pk)
+        assert await screens.got_nothing(display.pk)
+    await sync_to_async(display.refresh_from_db)()
     assert display.revoked is None
-    assert sent == []
 
 
-def test_it_refuses_to_reload_for_a_view_only_user(viewer, display, sent):
-    post_action(viewer, "display", "reload_now", display.pk)
-    assert sent == []
+@LIVE
+async def test_it_refuses_to_reload_for_a_view_only_user(viewer, display):
+    async with Screens(display.pk) as screens:
+        await apost_action(viewer, "display", "reload_now", display.pk)
+        assert await screens.got_nothing(display.pk)
 
 
-def test_it_refuses_to_switch_boards_for_a_view_only_user(viewer, display, other_board, sent):
-    asked = post_action(viewer, "display", "switch_board", display.pk)
-    assert "Show this board on" not in asked.content.decode()
-    post_action(viewer, "display", "switch_board", display.pk, apply="Switch", board=str(other_board.pk))
-    assert display.board_slugs() == ["support"]
-    assert sent == []
+@LIVE
+async def test_it_refuses_to_switch_boards_for_a_view_only_user(viewer, display, other_board):
+    async with Screens(display.pk) as screens:
+        asked = await apost_action(viewer, "display", "switch_board", display.pk)
+        assert "Show this board on" not in asked.content.decode()
+        await apost_action(viewer, "display", "switch_board", display.pk, apply="Switch", board=str(other_board.pk))
+        assert await screens.got_nothing(display.pk)
+    assert await sync_to_async(display.board_slugs)() == ["support"]
 
 
 def test_it_refuses_to_test_a_connection_for_a_view_only_user(viewer, tenant, upstream):
     post_action(viewer, "tenant", "test_connection", tenant.pk)
     assert viewer.post(f"/admin/boards/tenant/{tenant.pk}/test-connection/").status_code == 403
-    assert upstream.calls == 0
+    assert upstream.calls() == 0
     assert get_catalogue(tenant.pk)["queues"] == []
 
 
@@ -129,22 +165,45 @@ def test_it_does_not_tell_a_user_without_change_permission_which_tenants_exist(v
     assert viewer.post("/admin/boards/tenant/999999/test-connection/").status_code == 403
 
 
-def test_it_still_lets_a_user_with_change_permission_act(editor, display, other_board, tenant, sent, upstream):
-    response = post_action(editor, "display", "issue_new_url", display.pk)
-    assert "shown only once" in response.content.decode()
-    display.refresh_from_db()
-    token = response.content.decode().split("/d/", 1)[1].split('"', 1)[0]
-    assert display.token_hash == hash_token(token)
-    post_action(editor, "display", "reload_now", display.pk)
-    post_action(editor, "display", "switch_board", display.pk, apply="Switch", board=str(other_board.pk))
-    assert display.board_slugs() == ["sales"]
-    post_action(editor, "display", "revoke", display.pk)
-    display.refresh_from_db()
+@LIVE
+async def test_it_still_lets_a_user_with_change_permission_act(editor, display, other_board):
+    old_cookie = make_display_cookie(display)
+    screen = communicator("support", old_cookie)
+    assert (await screen.connect())[0]
+    assert (await receive(screen))["status"]["state"] == "pending"
+    async with Screens(display.pk) as screens:
+        # A reload reaches the open page through the real consumer.
+        await apost_action(editor, "display", "reload_now", display.pk)
+        assert await screens.next_action() == "reload"
+        control = await receive(screen)
+        assert (control["type"], control["action"]) == ("control", "reload")
+
+        response = await apost_action(editor, "display", "issue_new_url", display.pk)
+        body = response.content.decode()
+        assert "shown only once" in body
+        token = body.split("/d/", 1)[1].split('"', 1)[0]
+        await sync_to_async(display.refresh_from_db)()
+        assert display.token_hash == hash_token(token)
+        assert await screens.next_action() == "revoke"
+        assert await screen.receive_close() == 4401, "the page holding the old URL's cookie is cut off"
+        await screen.disconnect()  # as the browser answers the close: the consumer ends
+
+        await apost_action(editor, "display", "switch_board", display.pk, apply="Switch", board=str(other_board.pk))
+        assert await screens.next_action() == "switch /kiosk/"
+        assert await sync_to_async(display.board_slugs)() == ["sales"]
+
+        await apost_action(editor, "display", "revoke", display.pk)
+        assert await screens.next_action() == "revoke"
+    await sync_to_async(display.refresh_from_db)()
     assert display.revoked is not None
-    assert [action for _, action, _ in sent] == ["revoke", "reload", "switch", "revoke"]
-    post_action(editor, "tenant", "test_connection", tenant.pk)
+
+
+def test_it_lets_a_user_with_change_permission_test_a_connection(editor, tenant, upstream):
+    response = post_action(editor, "tenant", "test_connection", tenant.pk)
+    assert "connected. Found 5 agents, 2 queues" in response.content.decode()
     editor.post(f"/admin/boards/tenant/{tenant.pk}/test-connection/")
-    assert upstream.calls == 2
+    assert upstream.calls() == 2
+    assert len(get_catalogue(tenant.pk)["queues"]) == 2
     assert "test-connection" in editor.get(f"/admin/boards/tenant/{tenant.pk}/change/").content.decode()
 
 

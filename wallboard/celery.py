@@ -18,6 +18,8 @@ app.autodiscover_tasks()
 def _reset_query_log(**kwargs) -> None:
     # Under DEBUG Django logs every query and empties the log at each request; a worker serves
     # no requests, so without this its log fills up to 9,000 queries per process and thread.
+    # Imported at the first task, not at the top: wallboard/__init__.py loads this module, so
+    # it runs while settings.py itself is being imported, too early to pull in django.db.
     from django.db import reset_queries
 
     reset_queries()

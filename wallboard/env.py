@@ -11,6 +11,7 @@ import os
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -143,8 +144,6 @@ def env_fernet_keys(name: str) -> list[str]:
 
 def is_fernet_key(key: str) -> bool:
     """True when Fernet accepts the key."""
-    from cryptography.fernet import Fernet
-
     try:
         Fernet(key.encode())
     except (ValueError, TypeError):

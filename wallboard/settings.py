@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -159,8 +160,6 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 if DEBUG:
-    import warnings
-
     warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -200,7 +199,10 @@ def redis_settings(url: str) -> dict:
     }
 
 
-globals().update(redis_settings(REDIS_URL))
+_redis = redis_settings(REDIS_URL)
+# Named one by one (not globals().update): type checkers see only names assigned here.
+CELERY_BROKER_URL = _redis["CELERY_BROKER_URL"]
+CHANNEL_LAYERS = _redis["CHANNEL_LAYERS"]
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_TASK_SERIALIZER = "json"
@@ -238,6 +240,10 @@ WALLBOARD_ABANDONED_HOLD = env_float("WALLBOARD_ABANDONED_HOLD", 12.0, minimum=0
 WALLBOARD_TICK_SECONDS = env_float("WALLBOARD_TICK_SECONDS", 1.0, minimum=0.1, maximum=5.0)
 # After 8x8 refuses a tenant's credentials, try again this often (not every cycle).
 WALLBOARD_UNAUTHORISED_RETRY = env_float("WALLBOARD_UNAUTHORISED_RETRY", 60.0, minimum=1.0, maximum=3600.0)
+# Alerts (docs/alerts.md): one Apprise send may take this long; from this many alerts for one
+# channel in one poll cycle, the channel gets one digest instead.
+ALERTS_SEND_TIMEOUT = env_float("ALERTS_SEND_TIMEOUT", 10.0, minimum=1.0, maximum=60.0)
+ALERTS_DIGEST_AT = env_int("ALERTS_DIGEST_AT", 4, minimum=2, maximum=1000)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-polls": {
         "task": "wallboard.polling.tasks.tick",
@@ -309,6 +315,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/login.html"
 # Its start-up banner would be one more line on stderr of every management command (the `vcc`
 # commands promise exactly one line there on failure); lockouts are still logged as warnings.
 LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
+# urllib3 logs each request's path at DEBUG; a notification URL's path is a secret (a Slack or
+# Teams webhook token), so those lines are never written (docs/alerts.md).
+LOGGING["loggers"]["urllib3.connectionpool"] = {"level": "INFO"}
 
 # --- /healthz ---------------------------------------------------------------------------------
 # Monitoring systems send it as `Authorization: Bearer <token>` to see each tenant's polling

@@ -9,5 +9,7 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("wallboard.alerts.urls")),
+    path("", include("wallboard.campaigns.urls")),
     path("", include("wallboard.boards.urls")),
 ]

@@ -108,3 +108,59 @@ def test_it_builds_the_websocket_url_from_the_page_location(module_page):
         "ws://127.0.0.1:8000/ws/boards/demo/",
         "ws://127.0.0.1:9/ws/boards/x/",
     ]
+
+
+def test_it_keeps_keyed_views_in_line_with_the_state(module_page):
+    result = module_page.evaluate(
+        """async () => {
+            const c = await import('/static/wallboard/js/render-common.js');
+            const log = [];
+            const view = (id) => ({id, destroy: () => log.push(`destroy ${id}`)});
+            const views = new Map([['groups/g', view('g')], ['queues/1', view('1')], ['queues/2', view('2')]]);
+            const update = (v, item) => { log.push(`update ${v.id}`); return item.moved === true; };
+            const create = (id) => { log.push(`create ${id}`); return view(id); };
+            // A snapshot: queue 2 is gone, 3 is new, the group (another prefix) is left alone.
+            const snap = c.syncViews(views, 'queues/', {1: {}, 3: {}}, null, create, update);
+            const afterSnap = [...views.keys()];
+            // A patch touching 1 only (an update that does not move it), then one that moves it.
+            const still = c.syncViews(views, 'queues/', {1: {}, 3: {}}, new Set(['1']), create, update);
+            const moved = c.syncViews(views, 'queues/', {1: {moved: true}, 3: {}}, ['1'], create, update);
+            // A patch removing 3.
+            const gone = c.syncViews(views, 'queues/', {1: {}}, ['3'], create, update);
+            return {snap, afterSnap, still, moved, gone, keys: [...views.keys()], log};
+        }"""
+    )
+    assert result["snap"] is True and result["still"] is False
+    assert result["moved"] is True and result["gone"] is True
+    assert result["afterSnap"] == ["groups/g", "queues/1", "queues/3"]
+    assert result["keys"] == ["groups/g", "queues/1"]
+    assert result["log"] == [
+        "destroy 2", "update 1", "create 3", "update 3", "update 1", "update 1", "destroy 3",
+    ]
+
+
+def test_it_labels_queues_groups_metrics_and_agent_times_the_same_on_both_views(module_page):
+    result = module_page.evaluate(
+        """async () => {
+            const c = await import('/static/wallboard/js/render-common.js');
+            const state = {
+                groups: {b: {id: 'b', name: 'Beta'}, a: {id: 'a', name: 'Zed', position: 0}},
+                queues: {2: {id: 2, name: 'Sales'}, 1: {id: 1, name: 'Billing'}},
+            };
+            return {
+                order: c.itemOrder(state),
+                subs: [c.itemSubLabel('groups', {queue_ids: [1]}), c.itemSubLabel('groups', {queue_ids: [1, 2]}),
+                       c.itemSubLabel('groups', {}), c.itemSubLabel('queues', {media_type: 'phone'})],
+                levels: [c.metricLevel({x: 'alert'}, 'x', false), c.metricLevel({x: 'alert'}, 'x', true),
+                         c.metricLevel({x: 'bogus'}, 'x', false), c.metricLevel({}, 'x', false)],
+                schedules: [c.scheduleState({schedule: {state: 'closed'}}), c.scheduleState({}), c.scheduleState({schedule: {}})],
+                times: [c.agentTime(1000, 1065000), c.agentTime(NaN, 5), c.agentTime(0, 5)],
+            };
+        }"""
+    )
+    assert result["order"] == ["groups/a", "groups/b", "queues/1", "queues/2"]
+    assert result["subs"][:3] == ["Group · 1 queue", "Group · 2 queues", "Group · 0 queues"]
+    assert result["subs"][3] and not result["subs"][3].startswith("Group")
+    assert result["levels"] == ["alert", "ok", "ok", "ok"]
+    assert result["schedules"] == ["closed", "none", "none"]
+    assert result["times"] == ["1:05", "–", "–"]

@@ -8,14 +8,21 @@ revocation and its expiry) is its credential.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
 from django.db.models import Q, QuerySet
+from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -45,15 +52,16 @@ class Access:
     token_prefix: str | None = None
 
 
-def _is_authenticated(user) -> bool:
+def _is_authenticated(user: object) -> TypeGuard[User]:
+    """A signed-in, active user (None, AnonymousUser and deactivated users are not)."""
     return bool(user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
-def _sees_everything(user) -> bool:
+def _sees_everything(user: User) -> bool:
     return bool(user.is_staff or user.is_superuser)
 
 
-def user_can_view(user, board: Board) -> bool:
+def user_can_view(user: object, board: Board) -> bool:
     """True when the user is staff, or the board is granted to them or to one of their groups."""
     if not _is_authenticated(user):
         return False
@@ -64,7 +72,7 @@ def user_can_view(user, board: Board) -> bool:
     return board.viewer_groups.filter(pk__in=user.groups.values("pk")).exists()
 
 
-def boards_for_user(user) -> QuerySet[Board]:
+def boards_for_user(user: object) -> QuerySet[Board]:
     """The boards a user may see (staff: all of them)."""
     if not _is_authenticated(user):
         return Board.objects.none()
@@ -98,7 +106,7 @@ def session_may_view(user_id: int, session_key: str | None, board_id: int) -> bo
     return board is not None and user_can_view(user, board)
 
 
-def _session_hash_matches(session_hash: str | None, user) -> bool:
+def _session_hash_matches(session_hash: str | None, user: AbstractBaseUser) -> bool:
     """The check django.contrib.auth.get_user makes, fallback secrets included."""
     if not hasattr(user, "get_session_auth_hash"):
         return True
@@ -171,9 +179,6 @@ def record_seen(display: Display, user_agent: str, ip: str | None) -> None:
 
 
 def _valid_ip(ip: str | None) -> str | None:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_ipv46_address
-
     if not ip:
         return None
     try:
@@ -183,14 +188,15 @@ def _valid_ip(ip: str | None) -> str | None:
     return ip
 
 
-def _header(scope: dict, name: bytes) -> str | None:
-    for key, value in scope.get("headers") or []:
+def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    headers: Iterable[tuple[bytes, bytes]] = scope.get("headers") or []
+    for key, value in headers:
         if key.lower() == name:
             return value.decode("latin1")
     return None
 
 
-def origin_allowed(scope: dict) -> bool:
+def origin_allowed(scope: Mapping[str, Any]) -> bool:
     """True when the page opening the socket is this very site, or exactly a trusted origin.
 
     The rule of Django's CSRF origin check: the Origin must name the scheme, host and port the
@@ -225,7 +231,7 @@ def _site(scheme: str, netloc: str) -> tuple[str, str, int] | None:
     return scheme, host, int(port) if port else DEFAULT_PORTS[scheme]
 
 
-def _is_secure(scope: dict) -> bool:
+def _is_secure(scope: Mapping[str, Any]) -> bool:
     """Django's request.is_secure() for a handshake: the proxy's header when set, else the scheme."""
     if settings.SECURE_PROXY_SSL_HEADER:
         meta_name, secure_value = settings.SECURE_PROXY_SSL_HEADER
@@ -242,21 +248,20 @@ def _allowed_hosts() -> list[str]:
     return settings.ALLOWED_HOSTS
 
 
-def _cookies(scope: dict) -> dict[str, str]:
+def _cookies(scope: Mapping[str, Any]) -> dict[str, str]:
     """Cookies parsed by CookieMiddleware, or straight from the header when it is not in the stack."""
     if "cookies" in scope:
-        return scope["cookies"] or {}
-    from django.http.cookie import parse_cookie
-
+        parsed: dict[str, str] = scope["cookies"] or {}
+        return parsed
     return parse_cookie(_header(scope, b"cookie") or "")
 
 
-def _client_ip(scope: dict) -> str | None:
-    client = scope.get("client")
+def _client_ip(scope: Mapping[str, Any]) -> str | None:
+    client: tuple[str, int] | None = scope.get("client")
     return client[0] if client else None
 
 
-def authorize_websocket(scope: dict, slug: str) -> Access:
+def authorize_websocket(scope: Mapping[str, Any], slug: str) -> Access:
     """Decide whether a websocket handshake for board `slug` may proceed (sync: DB access).
 
     A session user needs a grant for the board; otherwise the display cookie must name an

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
-from wallboard.boards import forms
+from wallboard.boards import forms, tod_admin  # noqa: F401 - tod_admin registers the ContactNow admin (issue 16)
 from wallboard.boards.crypto import unreadable_fields, unreadable_message
 from wallboard.boards.models import (
     Board,
@@ -77,9 +77,14 @@ class TenantAdmin(admin.ModelAdmin):
     list_filter = ["enabled"]
     search_fields = ["name", "tenant_name"]
     actions = ["test_connection"]
-    readonly_fields = ["health_summary", "token_status", "api_key_status"]
+    readonly_fields = ["health_summary", "token_status", "api_key_status", "action_token_status", "analytics_secret_status"]
     fieldsets = [
         (None, {"fields": ["name", "base_url", "tenant_name", "token", "api", "api_key"]}),
+        ("Campaign control", {"fields": ["action_token"]}),
+        ("Statistics source", {"fields": [
+            "source", "analytics_client_id", "analytics_client_secret", "analytics_region",
+            "analytics_tenant_info", "analytics_base_url",
+        ]}),
         ("Polling", {"fields": ["time_zone", "response_format", "poll_interval", "schedule_refresh_interval", "enabled"]}),
         ("Health", {"fields": ["health_summary"]}),
     ]
@@ -93,7 +98,8 @@ class TenantAdmin(admin.ModelAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or self.has_change_permission(request, obj):  # the add page is always a form
             return fieldsets
-        secrets = {"token": "token_status", "api_key": "api_key_status"}
+        secrets = {"token": "token_status", "api_key": "api_key_status", "action_token": "action_token_status",
+                   "analytics_client_secret": "analytics_secret_status"}
         return [
             (name, {**options, "fields": [secrets.get(f, f) for f in options["fields"]]})
             for name, options in fieldsets
@@ -143,6 +149,18 @@ class TenantAdmin(admin.ModelAdmin):
         if "api_key" in unreadable_fields(tenant):
             return f"Not usable: {unreadable_message(['api_key'])}."
         return "Stored encrypted; never shown." if tenant.api_key else "None stored."
+
+    @admin.display(description="Analytics API secret")
+    def analytics_secret_status(self, tenant: Tenant) -> str:
+        if "analytics_client_secret" in unreadable_fields(tenant):
+            return f"Not usable: {unreadable_message(['analytics_client_secret'])}."
+        return "Stored encrypted; never shown." if tenant.analytics_client_secret else "None stored."
+
+    @admin.display(description="action token")
+    def action_token_status(self, tenant: Tenant) -> str:
+        if "action_token" in unreadable_fields(tenant):
+            return f"Not usable: {unreadable_message(['action_token'])}."
+        return "Stored encrypted; never shown." if tenant.action_token else "None stored."
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """Warn at the top of the page about secrets that must be typed again.

@@ -11,12 +11,14 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.text import capfirst
 
 PREFIX = "fernet:"
@@ -77,6 +79,7 @@ class UnreadableSecret(str):
     """
 
     PLACEHOLDER = "(unreadable with the current keys)"
+    _stored: str
 
     def __new__(cls, stored: str) -> UnreadableSecret:
         secret = super().__new__(cls, cls.PLACEHOLDER)
@@ -88,10 +91,10 @@ class UnreadableSecret(str):
         """The column's value as found: saving writes it back, so an old key put back reads it again."""
         return self._stored
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, UnreadableSecret) and other._stored == self._stored
 
-    def __ne__(self, other) -> bool:
+    def __ne__(self, other: object) -> bool:
         return not self == other
 
     def __hash__(self) -> int:
@@ -100,17 +103,24 @@ class UnreadableSecret(str):
     def __repr__(self) -> str:
         return "UnreadableSecret()"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[UnreadableSecret], tuple[str]]:
         return (UnreadableSecret, (self._stored,))
 
 
-class EncryptedTextField(models.TextField):
+if TYPE_CHECKING:
+    # django-stubs types a field by what it takes and gives; at run time fields take no parameters.
+    _TextField = models.TextField[str, str]
+else:
+    _TextField = models.TextField
+
+
+class EncryptedTextField(_TextField):
     """A text column stored encrypted; Python code only ever sees the plaintext.
 
     A value no configured key decrypts loads as an UnreadableSecret instead of raising.
     """
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: str | None, expression: object, connection: BaseDatabaseWrapper) -> str | None:
         if value is None or value == "":
             return value
         try:
@@ -118,13 +128,13 @@ class EncryptedTextField(models.TextField):
         except DecryptionError:
             return UnreadableSecret(value)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> str | None:
         if isinstance(value, UnreadableSecret):
             return value.stored  # as it was: encrypting the placeholder would lose the secret for good
-        value = super().get_prep_value(value)
-        if value is None or value == "":
-            return value
-        return encrypt(value)
+        prepared: str | None = super().get_prep_value(value)
+        if prepared is None or prepared == "":
+            return prepared
+        return encrypt(prepared)
 
 
 # --- Finding unreadable secrets ---------------------------------------------------------------
@@ -150,6 +160,7 @@ def encrypted_columns() -> list[tuple[str, str, str]]:
         (f"{model._meta.label}.{field.name}", model._meta.db_table, field.column)
         for model, fields in encrypted_fields()
         for field in fields
+        if field.column is not None  # always, for a concrete field (Django's own definition)
     ]
 
 

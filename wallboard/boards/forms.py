@@ -80,6 +80,37 @@ class TenantForm(forms.ModelForm):
         "Leave empty to keep the current key.",
     )
 
+    action_token = forms.CharField(
+        label="Action token",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="For campaign control (8x8's CC action token, not the data request token). Stored encrypted "
+        "and never shown again. Leave empty to keep the current token.",
+    )
+
+    # The Analytics (v5) source, issue 17: the secret is write-only like the token.
+    source = forms.ChoiceField(
+        label="Statistics source",
+        choices=Tenant.SOURCES,
+        required=False,  # a form posted without it keeps what is stored
+        widget=forms.RadioSelect,
+        help_text=Tenant._meta.get_field("source").help_text,
+    )
+    analytics_region = forms.ChoiceField(
+        label="Analytics region",
+        choices=Tenant._meta.get_field("analytics_region").choices,
+        required=False,  # as `source`: a form posted without it keeps what is stored
+        help_text=Tenant._meta.get_field("analytics_region").help_text,
+    )
+    analytics_client_secret = forms.CharField(
+        label="Analytics API secret",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted and never shown again. Leave empty to keep the current secret.",
+    )
+
     class Meta:
         model = Tenant
         fields = [
@@ -89,6 +120,13 @@ class TenantForm(forms.ModelForm):
             "token",
             "api",
             "api_key",
+            "action_token",
+            "source",
+            "analytics_client_id",
+            "analytics_client_secret",
+            "analytics_region",
+            "analytics_tenant_info",
+            "analytics_base_url",
             "time_zone",
             "response_format",
             "poll_interval",
@@ -116,9 +154,23 @@ class TenantForm(forms.ModelForm):
     def clean_api(self) -> str:
         return self.cleaned_data.get("api") or self.instance.api or "classic"
 
+    def clean_action_token(self) -> str:
+        # Blank keeps the stored token (campaign control is optional: none stored is fine).
+        return self.cleaned_data.get("action_token", "") or self.instance.action_token or ""
+
     def clean_api_key(self) -> str:
         # Blank keeps the stored key; the model refuses a gateway tenant without one.
         return self.cleaned_data.get("api_key", "") or self.instance.api_key or ""
+
+    def clean_source(self) -> str:
+        return self.cleaned_data.get("source") or self.instance.source or "statistics"
+
+    def clean_analytics_region(self) -> str:
+        return self.cleaned_data.get("analytics_region") or self.instance.analytics_region or "us"
+
+    def clean_analytics_client_secret(self) -> str:
+        # Blank keeps the stored secret; the model refuses an Analytics tenant without one.
+        return self.cleaned_data.get("analytics_client_secret", "") or self.instance.analytics_client_secret or ""
 
 
 # Option labels longer than this are cut with an ellipsis: 8x8 names are untrusted and a
@@ -245,7 +297,7 @@ class CatalogueFormMixin:
 class BoardQueueForm(CatalogueFormMixin, forms.ModelForm):
     class Meta:
         model = BoardQueue
-        fields = ["queue_id", "label", "schedule_id", "position"]
+        fields = ["queue_id", "label", "schedule_id", "contactnow_account", "tod_policy", "position"]
 
     def use_catalogue(self, catalogue: Catalogue) -> None:
         self.fields["queue_id"] = id_field(

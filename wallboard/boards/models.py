@@ -15,6 +15,17 @@ from django.utils import timezone
 
 from wallboard.boards.crypto import EncryptedTextField
 from wallboard.boards.validators import validate_tenant_name, validate_token
+from wallboard.vcc.analytics import REFRESH_SECONDS as ANALYTICS_REFRESH_SECONDS
+from wallboard.vcc.analytics import (
+    REGIONS,
+    base_urls,
+    client_id_problem,
+    client_secret_problem,
+    tenant_info_problem,
+)
+from wallboard.vcc.client import api_key_problem, validate_base_url
+from wallboard.vcc.contactnow import token_problem as contactnow_token_problem
+from wallboard.vcc.contactnow import validate_contactnow_url
 
 # Queue metrics a board may show or put a threshold on (names of the normalised queue records).
 QUEUE_METRICS = [
@@ -82,11 +93,32 @@ def validate_api_key(value: str) -> None:
 
     As for the token, the message names the rule only: the value is a secret.
     """
-    from wallboard.vcc.client import api_key_problem
-
     problem = api_key_problem(value or "")
     if problem:
         raise ValidationError(problem[0].upper() + problem[1:] + ".", code="invalid_api_key")
+
+
+def _problem_validator(problem_of, code: str):
+    """A model field validator from one of vcc's "why not" functions (the message names the rule only)."""
+
+    def validate(value: str) -> None:
+        problem = problem_of(value or "") if value else None
+        if problem:
+            raise ValidationError(problem[0].upper() + problem[1:] + ".", code=code)
+
+    return validate
+
+
+def validate_analytics_client_id(value: str) -> None:
+    _problem_validator(client_id_problem, "invalid_client_id")(value)
+
+
+def validate_analytics_client_secret(value: str) -> None:
+    _problem_validator(client_secret_problem, "invalid_client_secret")(value)
+
+
+def validate_analytics_tenant_info(value: str) -> None:
+    _problem_validator(tenant_info_problem, "invalid_tenant_info")(value)
 
 
 class Tenant(models.Model):
@@ -117,11 +149,46 @@ class Tenant(models.Model):
         "API key", blank=True, default="", validators=[validate_api_key],
         help_text="For the statistics gateway. Stored encrypted; never shown again.",
     )
+    action_token = EncryptedTextField(
+        "action token", blank=True, default="", validators=[validate_token],
+        help_text="For campaign control (docs/campaigns.md): 8x8's CC action token, not the data request "
+        "token. Stored encrypted; never shown again.",
+    )
+    # Issue 17: where agents and queues come from. Schedules always come from the Tenant
+    # Schedule API (platform URL, tenant name and token above); v5 has none.
+    SOURCES = [("statistics", "Real Time Statistics API"), ("analytics", "Analytics for Contact Center API (v5)")]
+    source = models.CharField(
+        "statistics source", max_length=10, choices=SOURCES, default="statistics",
+        help_text="Analytics refreshes every 5 s instead of 10 and adds agent reason codes and SLA details; "
+        "it needs an API key and secret from 8x8 Admin Console (docs/admin.md).",
+    )
+    analytics_client_id = models.CharField(
+        "Analytics API key", max_length=200, blank=True, default="", validators=[validate_analytics_client_id],
+        help_text="The key (OAuth2 client id) of an Admin Console app that includes Analytics for Contact Center.",
+    )
+    analytics_client_secret = EncryptedTextField(
+        "Analytics API secret", blank=True, default="", validators=[validate_analytics_client_secret],
+        help_text="Stored encrypted; never shown again.",
+    )
+    analytics_region = models.CharField(
+        "Analytics region", max_length=2, choices=[(r, r.upper()) for r in REGIONS], default="us",
+        help_text="Where the Contact Center tenant lives: US, EU, AU (Asia-Pacific) or CA.",
+    )
+    analytics_tenant_info = models.CharField(
+        "tenant info (X-Tenant-Info)", max_length=100, blank=True, default="",
+        validators=[validate_analytics_tenant_info],
+        help_text="Only for a multi-tenant account: the tenant id 8x8 gave you.",
+    )
+    analytics_base_url = models.CharField(
+        "Analytics base URL", max_length=200, blank=True, default="",
+        help_text="Leave empty for https://api.8x8.com (a loopback simulator may use http).",
+    )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     response_format = models.CharField(max_length=4, choices=FORMATS, default="json")
     poll_interval = models.PositiveIntegerField(
         "poll interval (s)", default=10, validators=[MinValueValidator(5), MaxValueValidator(300)],
-        help_text="8x8 refreshes its statistics every 10 s; polling faster gains nothing.",
+        help_text="8x8 refreshes its statistics every 10 s (the Analytics API every 5 s: an Analytics "
+        "tenant left at 10 is set to 5); polling faster gains nothing.",
     )
     schedule_refresh_interval = models.PositiveIntegerField(
         "schedule refresh (s)", default=300, validators=[MinValueValidator(60), MaxValueValidator(86400)]
@@ -137,8 +204,6 @@ class Tenant(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from wallboard.vcc.client import validate_base_url
-
         if self.base_url:
             try:
                 self.base_url = validate_base_url(self.base_url)
@@ -146,6 +211,25 @@ class Tenant(models.Model):
                 raise ValidationError({"base_url": str(exc)}) from None
         if self.api == "gateway" and not self.api_key:
             raise ValidationError({"api_key": "The statistics gateway needs the tenant's API key."})
+        self._clean_analytics()
+
+    def _clean_analytics(self) -> None:
+        """An Analytics tenant needs its key and secret; left at the statistics API's 10 s it polls every 5 s."""
+        if self.analytics_base_url:
+            try:
+                base_urls(self.analytics_region, self.analytics_base_url)
+            except Exception as exc:  # the client's own error types carry a user message
+                raise ValidationError({"analytics_base_url": str(exc)}) from None
+        if self.source != "analytics":
+            return
+        missing = {
+            name: "The Analytics API needs this." for name in ("analytics_client_id", "analytics_client_secret")
+            if not getattr(self, name)
+        }
+        if missing:
+            raise ValidationError(missing)
+        if self.poll_interval == 10:
+            self.poll_interval = ANALYTICS_REFRESH_SECONDS
 
 
 
@@ -216,6 +300,14 @@ class BoardQueue(models.Model):
     queue_id = models.CharField(max_length=64)
     label = models.CharField(max_length=100, blank=True, help_text="Shown instead of the 8x8 queue name.")
     schedule_id = models.CharField(max_length=64, blank=True, help_text="The 8x8 schedule this queue follows.")
+    # Or a ContactNow time-of-day policy (docs/schedules.md), never both.
+    contactnow_account = models.ForeignKey(
+        "ContactNowAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="queues",
+        verbose_name="ContactNow account", help_text="Instead of an 8x8 schedule: the account of the policy below.",
+    )
+    tod_policy = models.CharField(
+        "ContactNow policy", max_length=32, blank=True, help_text="The time-of-day policy uid this queue follows."
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -224,6 +316,12 @@ class BoardQueue(models.Model):
 
     def __str__(self) -> str:
         return self.label or self.queue_id
+
+    def clean(self) -> None:
+        if self.schedule_id and (self.contactnow_account_id or self.tod_policy):
+            raise ValidationError("Choose an 8x8 schedule or a ContactNow policy, not both.")
+        if bool(self.contactnow_account_id) != bool(self.tod_policy):
+            raise ValidationError("A ContactNow policy needs both its account and its policy uid.")
 
 
 class QueueGroup(models.Model):
@@ -349,3 +447,76 @@ class DisplayBoard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.board} for {self.seconds} s"
+
+
+def validate_contactnow_token(value: str) -> None:
+    """A ContactNow token travels in a URL: printable ASCII without spaces (the rule, never the value)."""
+    problem = contactnow_token_problem(value or "")
+    if problem:
+        raise ValidationError(problem[0].upper() + problem[1:] + ".", code="invalid_token")
+
+
+class ContactNowAccount(models.Model):
+    """A ContactNow account whose time-of-day policies boards can follow and admin can edit."""
+
+    FORMATS = [("json", "JSON"), ("xml", "XML")]
+
+    name = models.CharField("display name", max_length=100, unique=True)
+    base_url = models.CharField(
+        "API URL", max_length=200,
+        help_text="The account's API host, e.g. https://api-106.dxi.eu (https only; loopback hosts may use http).",
+    )
+    token = EncryptedTextField(
+        "access token", validators=[validate_contactnow_token],
+        help_text="Stored encrypted; never shown again. Tokens expire and are bound to the address that asked "
+        "for them: issue it from this server's address.",
+    )
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone],
+        help_text="The zone the account's policies are written in.",
+    )
+    response_format = models.CharField(max_length=4, choices=FORMATS, default="json")
+    refresh_interval = models.PositiveIntegerField(
+        "policy refresh (s)", default=300, validators=[MinValueValidator(60), MaxValueValidator(86400)]
+    )
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "ContactNow account"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.base_url:
+            try:
+                self.base_url = validate_contactnow_url(self.base_url)
+            except Exception as exc:  # the client's own error type, with a user message
+                raise ValidationError({"base_url": str(exc)}) from None
+
+
+class TodAudit(models.Model):
+    """One change to a ContactNow rule made from admin: who, when, before, after, the API's answer."""
+
+    account = models.ForeignKey(ContactNowAccount, on_delete=models.SET_NULL, null=True, related_name="audits")
+    account_name = models.CharField(max_length=100)
+    policy = models.CharField(max_length=32)
+    rule = models.IntegerField()
+    operation = models.CharField(max_length=8)  # create or update
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    username = models.CharField(max_length=150)
+    at = models.DateTimeField(default=timezone.now)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField()
+    success = models.BooleanField()
+    answer = models.JSONField(help_text="The API's answer, or the error.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "ContactNow hours change"
+
+    def __str__(self) -> str:
+        return f"{self.operation} rule {self.rule} of policy {self.policy} by {self.username}"

@@ -7,6 +7,20 @@ from django.db.models import Prefetch
 from wallboard.boards.models import Board, BoardQueue, Tenant
 from wallboard.boards.state import BoardConfig, GroupConf, QueueConf, ThresholdConf
 
+TOD_PREFIX = "cn:"  # a queue following a ContactNow policy: "cn:<account id>:<policy uid>"
+
+
+def tod_schedule_id(account_id: int, policy: str) -> str:
+    """The schedule id of a ContactNow policy in board state (never clashes with an 8x8 one)."""
+    return f"{TOD_PREFIX}{account_id}:{policy}"
+
+
+def queue_schedule_id(row: BoardQueue) -> str:
+    """What a queue follows: its 8x8 schedule id, or its ContactNow policy's id, or ""."""
+    if row.contactnow_account_id and row.tod_policy:
+        return tod_schedule_id(row.contactnow_account_id, row.tod_policy)
+    return row.schedule_id
+
 
 def group_key(group_pk: int) -> str:
     """The id of a queue-group tile in board state (never clashes with an 8x8 queue id)."""
@@ -25,13 +39,14 @@ def board_config(board: Board) -> BoardConfig:
         mute_when_closed=board.mute_when_closed,
         page_seconds=board.page_seconds,
         cycle_seconds=board.tenant.poll_interval,
-        queues=tuple(QueueConf(q.queue_id, q.label, q.schedule_id) for q in board.queues.all()),
+        queues=tuple(QueueConf(q.queue_id, q.label, queue_schedule_id(q)) for q in board.queues.all()),
         groups=tuple(GroupConf(group_key(g.pk), g.name, tuple(g.queue_ids or ())) for g in board.queue_groups.all()),
         agent_groups={g.group_id: (g.name or f"Group {g.group_id}") for g in board.agent_groups.all()},
         agent_group_queues={g.group_id: tuple(g.queue_ids) for g in board.agent_groups.all() if g.queue_ids},
         thresholds=tuple(
             ThresholdConf(t.metric, t.queue_id, t.direction, t.warn, t.alert) for t in board.thresholds.all()
         ),
+        sla_source=board.tenant.source,
     )
 
 

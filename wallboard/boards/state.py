@@ -23,6 +23,16 @@ AGENT_STATES = {
     9: "logged_out",
 }
 HISTORY_METRICS = ("queue_size", "longest_wait_time")
+# What "SLA" means on a board, per statistics source (issue 17): (the whole definition, shown as
+# a tooltip; a short note shown beside SLA labels, empty when there is nothing to add).
+SLA_DEFINITIONS = {
+    "statistics": ("SLA as 8x8's Real Time Statistics API reports it (its SLA activity).", ""),
+    "analytics": (
+        "SLA as 8x8's Analytics API defines it: answered within the queue's SLA time, divided by those "
+        "that entered, short abandons (callers gone within 5 s) left out.",
+        "excl. short abandons",
+    ),
+}
 HISTORY_SECONDS = 3600
 # Upstream time-in-status is measured at its own cache refresh, not when we fetched it; a
 # status_since that moves by less than this while the status is unchanged is the same start.
@@ -62,6 +72,8 @@ class BoardSection(TypedDict):
     cycle_seconds: int
     agent_groups: dict[str, str]  # agent group id -> name; empty: every agent
     agent_group_queues: dict[str, list[str]]  # agent group id -> the queue ids it answers
+    sla_definition: str  # what SLA figures mean with this tenant's source (SLA_DEFINITIONS)
+    sla_note: str  # a short note for SLA labels, or ""
 
 
 class Schedule(TypedDict):
@@ -69,12 +81,12 @@ class Schedule(TypedDict):
 
     status: int | None
     label: str
-    state: str  # open, closed, choice or missing
+    state: str  # open, closed, choice, missing, or redirect (a ContactNow jump:<queue>)
     name: str | None
     next_change: str | None
     next_state: str | None
     exception: str | None
-    source: str  # local or api
+    source: str  # local or api (8x8), or contactnow
 
 
 # Per metric: the minute's epoch seconds (as a string) -> that minute's highest value.
@@ -111,6 +123,28 @@ class AgentEntry(TypedDict):
     status_since: int | None  # epoch seconds
     group_id: str | None
     media_id: int | None
+    reason: str | None  # the reason code beside the state (8x8's status code), where the source has one
+
+
+class AnnouncementEntry(TypedDict):
+    """A supervisor's message shown on the board now (wallboard.alerts.announcements)."""
+
+    id: int
+    message: str  # plain text: pages set it as text, never as HTML
+    severity: str  # info, warning or critical
+    starts: str  # ISO-8601 UTC
+    ends: str
+
+
+class CampaignBadge(TypedDict):
+    """An outbound campaign the board shows, with its last known state (wallboard.campaigns)."""
+
+    id: str  # the 8x8 campaign id
+    name: str
+    state: str  # running, paused, stopped, purged or unknown (8x8 has no read call: last set here)
+    source: str  # none, person, automatic or uncertain (the last change's answer was lost)
+    by: str  # who set it: a user name, "automatic", or ""
+    at: str | None  # when (ISO-8601 UTC)
 
 
 class BoardState(TypedDict):
@@ -120,6 +154,8 @@ class BoardState(TypedDict):
     queues: dict[str, QueueEntry]
     groups: dict[str, GroupEntry]
     agents: dict[str, AgentEntry]
+    announcements: list[AnnouncementEntry]
+    campaigns: list[CampaignBadge]
 
 
 _Entry = TypeVar("_Entry", QueueEntry, GroupEntry)
@@ -200,6 +236,9 @@ class BoardConfig:
     agent_groups: Mapping[str, str] = field(default_factory=dict)  # id -> name; empty: all agents
     agent_group_queues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id -> queues it answers
     thresholds: tuple[ThresholdConf, ...] = ()
+    sla_source: str = "statistics"  # the tenant's statistics source: a key of SLA_DEFINITIONS
+    announcements: tuple[AnnouncementEntry, ...] = ()  # the active ones, filled by the poller
+    campaigns: tuple[CampaignBadge, ...] = ()  # filled by the poller (wallboard.campaigns.hooks)
 
     def schedule_ids(self) -> set[str]:
         return {q.schedule_id for q in self.queues if q.schedule_id}
@@ -233,6 +272,8 @@ def board_section(config: BoardConfig) -> BoardSection:
         "cycle_seconds": config.cycle_seconds,
         "agent_groups": dict(config.agent_groups),
         "agent_group_queues": {group: list(queues) for group, queues in config.agent_group_queues.items()},
+        "sla_definition": SLA_DEFINITIONS.get(config.sla_source, SLA_DEFINITIONS["statistics"])[0],
+        "sla_note": SLA_DEFINITIONS.get(config.sla_source, SLA_DEFINITIONS["statistics"])[1],
     }
 
 
@@ -459,6 +500,7 @@ def agent_entries(agents: Iterable[Any], previous: Mapping[str, AgentEntry], now
         since = now - in_status if in_status is not None else None
         group_id = agent.group_id
         name = agent.agent_name or agent_id
+        reason = getattr(agent, "status_code_item_short_code", None) or None
         before = previous.get(agent_id)
         if (
             before is not None
@@ -469,6 +511,7 @@ def agent_entries(agents: Iterable[Any], previous: Mapping[str, AgentEntry], now
             and before["name"] == name
             and before["group_id"] == group_id
             and before["media_id"] == agent.agent_media_id
+            and before.get("reason") == reason
         ):
             # Unchanged: keeping the same entry also makes the diff skip it by identity.
             entries[agent_id] = before
@@ -480,6 +523,7 @@ def agent_entries(agents: Iterable[Any], previous: Mapping[str, AgentEntry], now
             "status_since": since,
             "group_id": group_id,
             "media_id": agent.agent_media_id,
+            "reason": reason,
         }
     return entries
 
@@ -519,6 +563,8 @@ def compute_board_state(
         "queues": _queue_entries(config, snapshot.queues, schedules, known, before and before.get("queues") or {}, now),
         "groups": _group_entries(config, snapshot.queues, schedules, known, before and before.get("groups") or {}, now),
         "agents": _agent_entries(config, snapshot, before and before.get("agents") or {}, now) if config.show_agents else {},
+        "announcements": list(config.announcements),
+        "campaigns": list(config.campaigns),
     }
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template import Context, Engine
 from django.urls import reverse
@@ -15,7 +17,7 @@ from django.views.decorators.cache import never_cache
 
 import wallboard
 from wallboard.boards import access
-from wallboard.boards.models import Board, Display, hash_token
+from wallboard.boards.models import Board, Display, DisplayBoard, hash_token
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,9 @@ def ws_path(slug: str) -> str:
     return f"/ws/boards/{slug}/"
 
 
-def _board_context(board: Board, mode: str, rotation: list[dict]) -> dict:
+def _board_context(board: Board, mode: str, rotation: list[dict[str, object]]) -> dict[str, object]:
     """The context every board template gets, including `config` for json_script."""
-    context = {
+    context: dict[str, object] = {
         "board_slug": board.slug,
         "board_title": board.title,
         "ws_path": ws_path(board.slug),
@@ -60,7 +62,7 @@ def _board_context(board: Board, mode: str, rotation: list[dict]) -> dict:
     return context
 
 
-def _board_links(user) -> list[dict]:
+def _board_links(user: object) -> list[dict[str, str]]:
     boards = access.boards_for_user(user).order_by("title")
     return [{"slug": b.slug, "title": b.title, "url": reverse("boards:supervisor", args=[b.slug])} for b in boards]
 
@@ -129,7 +131,7 @@ def kiosk(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _rotation(slots) -> list[dict]:
+def _rotation(slots: Iterable[DisplayBoard]) -> list[dict[str, object]]:
     return [
         {"slug": s.board.slug, "title": s.board.title, "seconds": s.seconds, "ws_path": ws_path(s.board.slug)}
         for s in slots
@@ -148,17 +150,20 @@ def _set_display_cookie(response: HttpResponse, display: Display) -> None:
     )
 
 
+class _UnloggedResponse(HttpResponse):
+    """A response Django's request logger leaves out (django.utils.log.log_response skips it)."""
+
+    _has_been_logged = True
+
+
 def _denied(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
     """A plain refusal that Django's request logger does not log (the path may hold a token)."""
-    response = _render_string(request, _DENIED_PAGE, {"message": message}, status=status)
-    response._has_been_logged = True  # django.utils.log.log_response would log the path
+    response = _UnloggedResponse(_render_string(request, _DENIED_PAGE, {"message": message}), status=status)
     response["Referrer-Policy"] = "no-referrer"
     return response
 
 
-def _render_string(request: HttpRequest, source: str, context: dict, status: int = 200) -> HttpResponse:
-    from django.middleware.csrf import get_token
-
+def _render_string(request: HttpRequest, source: str, context: dict[str, object]) -> str:
     engine = Engine.get_default()
     context = {**context, "csrf_token": get_token(request)} if "csrf_token" in source else context
-    return HttpResponse(engine.from_string(source).render(Context(context)), status=status)
+    return engine.from_string(source).render(Context(context))

@@ -21,6 +21,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 import wallboard
+from wallboard.boards import access
+from wallboard.boards.access import authorize_websocket
 from wallboard.live import messages, store
 from wallboard.live.publish import board_group, display_group
 
@@ -82,25 +84,22 @@ class BoardConsumer(AsyncWebsocketConsumer):
     """One browser watching one board."""
 
     async def connect(self) -> None:
-        from wallboard.boards.access import authorize_websocket
-
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.groups_joined: list[str] = []
         self.board_id = self.display_id = self.user_id = self.token_prefix = self.session_key = None
         self.closing = False
         self.watcher: asyncio.Task[None] | None = None
         self.last_resync = 0.0
-        # A plain copy: authorize_websocket is annotated with `dict`, the stubs' scope is a TypedDict.
-        access = await database_sync_to_async(authorize_websocket)(dict(self.scope), self.slug)
+        verdict = await database_sync_to_async(authorize_websocket)(self.scope, self.slug)
         await self.accept()
-        if not access.allowed:
-            log.info("websocket refused for board %s: %s", self.slug, access.reason)
-            await self._close(CLOSE_NOT_FOUND if access.reason == "unknown board" else CLOSE_FORBIDDEN)
+        if not verdict.allowed:
+            log.info("websocket refused for board %s: %s", self.slug, verdict.reason)
+            await self._close(CLOSE_NOT_FOUND if verdict.reason == "unknown board" else CLOSE_FORBIDDEN)
             return
-        self.board_id = access.board_id
-        self.display_id = access.display_id
-        self.token_prefix = access.token_prefix
-        self.user_id = access.user_id
+        self.board_id = verdict.board_id
+        self.display_id = verdict.display_id
+        self.token_prefix = verdict.token_prefix
+        self.user_id = verdict.user_id
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         self.watcher = asyncio.create_task(self._watch_access())
@@ -227,19 +226,13 @@ class BoardConsumer(AsyncWebsocketConsumer):
         return None
 
     async def _display_still_active(self) -> bool:
-        from wallboard.boards import access
-
         return await _shared_check(("display", self.display_id), access.display_is_active, self.display_id)
 
     async def _display_still_shows_board(self) -> bool:
-        from wallboard.boards import access
-
         key = ("display-board", self.display_id, self.token_prefix, self.board_id)
         return await _shared_check(key, access.display_still_shows, self.display_id, self.token_prefix, self.board_id)
 
     async def _session_still_allowed(self) -> bool:
-        from wallboard.boards import access
-
         key = ("session", self.user_id, self.session_key, self.board_id)
         return await _shared_check(key, access.session_may_view, self.user_id, self.session_key, self.board_id)
 

@@ -1,4 +1,9 @@
-"""The one Redis connection pool per process for board state, locks and the catalogue."""
+"""The one Redis connection pool per process for board state, locks and the catalogue.
+
+Here because `live` is the lowest layer that talks to Redis (the board store): polling and
+campaigns, which keep their locks, dispatch keys and catalogue in the same Redis, sit above
+it and import it downward; boards, schedules and vcc never touch Redis.
+"""
 
 from __future__ import annotations
 

@@ -250,26 +250,3 @@ def save(
 def delete(slug: str, client: redis.Redis | None = None) -> None:
     (client or get_redis()).delete(_key(slug), _data_key(slug))
 
-
-def envelope(kind: str, slug: str, head: BoardHead) -> str:
-    """The common head of every message, as a JSON fragment without the closing brace."""
-    return (
-        f'{{"type":{dumps(kind)},"board":{dumps(slug)},"epoch":{dumps(head.epoch)},'
-        f'"seq":{head.seq},"as_of":{dumps(head.as_of)}'
-    )
-
-
-def snapshot_text(slug: str, board: StoredBoard, version: str) -> str:
-    """A snapshot message, assembled from the stored JSON without parsing it again."""
-    return (
-        envelope("snapshot", slug, board)
-        + f',"version":{dumps(version)},"status":{board.status_json},"data":{board.data_json}}}'
-    )
-
-
-def patch_text(slug: str, head: BoardHead, ops: list[dict[str, Any]]) -> str:
-    return envelope("patch", slug, head) + f',"ops":{dumps(ops)}}}'
-
-
-def status_text(slug: str, head: BoardHead) -> str:
-    return envelope("status", slug, head) + f',"status":{head.status_json}}}'

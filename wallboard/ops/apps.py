@@ -6,5 +6,6 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
-        # Registers the deployment checks (manage.py check --deploy).
+        # Importing the module registers the deployment checks (manage.py check --deploy): in
+        # ready(), because they read models, which exist only once every app is loaded.
         from wallboard.ops import checks  # noqa: F401

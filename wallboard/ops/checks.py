@@ -10,6 +10,9 @@ when asked, with `manage.py check --database default` (and before `migrate`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
@@ -19,7 +22,7 @@ from wallboard.env import allowed_hosts_problem, is_fernet_key, secret_key_probl
 
 
 @register(Tags.security, deploy=True)
-def check_secret_key(app_configs, **kwargs) -> list[Error]:
+def check_secret_key(app_configs: Sequence[AppConfig] | None, **kwargs: object) -> list[Error]:
     """The development SECRET_KEY is printed in settings.py: anyone can sign sessions with it."""
     problem = secret_key_problem(settings.SECRET_KEY, getattr(settings, "DEVELOPMENT_SECRET_KEY", ""))
     if problem is None:
@@ -28,7 +31,7 @@ def check_secret_key(app_configs, **kwargs) -> list[Error]:
 
 
 @register(Tags.security, deploy=True)
-def check_allowed_hosts(app_configs, **kwargs) -> list[Error]:
+def check_allowed_hosts(app_configs: Sequence[AppConfig] | None, **kwargs: object) -> list[Error]:
     """A wildcard host lets any Host header through, and links built from it point anywhere."""
     problem = allowed_hosts_problem(list(settings.ALLOWED_HOSTS))
     if problem is None:
@@ -37,7 +40,7 @@ def check_allowed_hosts(app_configs, **kwargs) -> list[Error]:
 
 
 @register(Tags.security, deploy=True)
-def check_field_encryption_keys(app_configs, **kwargs) -> list[Error]:
+def check_field_encryption_keys(app_configs: Sequence[AppConfig] | None, **kwargs: object) -> list[Error]:
     """Tokens at rest need real Fernet keys; without any, the key is derived from SECRET_KEY."""
     keys = list(settings.FIELD_ENCRYPTION_KEYS)
     if not keys:
@@ -54,7 +57,9 @@ _FERNET_HINT = "Make a key with: python -c 'from cryptography.fernet import Fern
 
 
 @register(Tags.database, Tags.security)
-def check_unreadable_secrets(app_configs, databases=None, **kwargs) -> list[Warning]:
+def check_unreadable_secrets(
+    app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None = None, **kwargs: object
+) -> list[Warning]:
     """Secrets no configured key decrypts: their tenants cannot be polled until typed again.
 
     A warning, not an error: `migrate` runs database checks too, and must still work on a

@@ -17,16 +17,13 @@ import wallboard
 from wallboard.boards.crypto import unreadable_fields
 from wallboard.boards.models import Tenant
 from wallboard.polling.clients import unreadable_credentials
+from wallboard.vcc.records import iso_utc
 
 # Load balancers give up on a probe after a second or two: a dead Redis must be reported
 # well inside that, not after redis-py's default 5 s timeout and three retries.
 PING_TIMEOUT = 0.5
 
 FAILING_STATES = {"degraded", "busy", "unauthorised", "unreachable", "malformed", "unreadable_secret"}
-
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 def _why(exc: Exception) -> str:
@@ -124,7 +121,7 @@ def _may_see_details(request: HttpRequest) -> bool:
 
 def _tenant_counts(rows: list[tuple[bool, str | None]]) -> dict[str, int]:
     """How many tenants poll fine, fail, wait for their first poll, or are switched off."""
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for enabled, state in rows:
         if not enabled or state == "disabled":
             counts["disabled"] += 1
@@ -149,7 +146,7 @@ def _state(tenant: Tenant) -> str | None:
     return health.state if health else None
 
 
-def _tenant_details(tenant: Tenant) -> dict:
+def _tenant_details(tenant: Tenant) -> dict[str, object]:
     """One tenant's polling state, as the admin list shows it."""
     health = getattr(tenant, "health", None)
     return {
@@ -159,22 +156,22 @@ def _tenant_details(tenant: Tenant) -> dict:
         "state": _state(tenant) or "pending",
         # Names of stored secrets no configured key decrypts: they must be typed again in admin.
         "unreadable_secrets": unreadable_fields(tenant),
-        "since": _iso(health.since) if health else None,
-        "last_success": _iso(health.last_success) if health else None,
+        "since": iso_utc(health.since) if health else None,
+        "last_success": iso_utc(health.last_success) if health else None,
         "last_error_kind": (health.last_error_kind or None) if health else None,
         "consecutive_failures": health.consecutive_failures if health else 0,
         "latency_ms": health.latency_ms if health else None,
-        "schedules_refreshed": _iso(health.schedules_refreshed) if health else None,
+        "schedules_refreshed": iso_utc(health.schedules_refreshed) if health else None,
         # Schedules where 8x8's /status disagreed with our evaluation (8x8's answer is used).
         "schedule_disagreements": (health.schedule_disagreements or {}) if health else {},
     }
 
 
-def _tenants(details: bool) -> dict:
+def _tenants(details: bool) -> dict[str, object]:
     """Tenant counts for everyone, and each tenant by name for those who may see it."""
     tenants = list(Tenant.objects.select_related("health").order_by("pk"))
     rows = [(tenant.enabled, _state(tenant)) for tenant in tenants]
-    body: dict = {"tenant_counts": _tenant_counts(rows)}
+    body: dict[str, object] = {"tenant_counts": _tenant_counts(rows)}
     if details:
         body["tenants"] = [_tenant_details(tenant) for tenant in tenants]
     return body
@@ -191,14 +188,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """
     errors = _component_errors()
     details = _may_see_details(request)
-    tenants: dict = {}
+    tenants: dict[str, object] = {}
     if errors["database"] is None:
         try:
             tenants = _tenants(details)
         except DatabaseError as exc:  # went down between the two queries
             errors["database"] = _why(exc)
     up = all(error is None for error in errors.values())
-    body: dict = {
+    body: dict[str, object] = {
         "status": "ok" if up else "down",
         "components": {name: "down" if error else "up" for name, error in errors.items()},
     }

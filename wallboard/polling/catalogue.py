@@ -53,8 +53,10 @@ def catalogue_from_records(agents: Iterable[Agent], queues: Iterable[Queue]) -> 
         (CatalogueQueue(id=q.queue_id, name=q.queue_name or q.queue_id, media_type=q.media_type) for q in queues),
         key=lambda item: (item["name"].lower(), item["id"]),
     )
-    group_ids = sorted({a.group_id for a in agents if a.group_id}, key=lambda g: (len(g), g))
+    # The Analytics API names each agent's group (`group_name`); the statistics API gives ids only.
+    names = {a.group_id: a.extra.get("group_name") for a in agents if a.group_id}
+    group_ids = sorted(names, key=lambda g: (len(g), g))
     return {
         "queues": queue_items,
-        "agent_groups": [{"id": g, "name": f"Group {g}"} for g in group_ids],
+        "agent_groups": [{"id": g, "name": names[g] or f"Group {g}"} for g in group_ids],
     }

@@ -5,25 +5,25 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from wallboard.boards.crypto import DecryptionError, unreadable_fields, unreadable_message
+from wallboard.boards.models import BoardAgentGroup, BoardQueue, QueueGroup, Tenant
+from wallboard.polling import analytics_source
+from wallboard.polling.analytics_source import TenantClient
+from wallboard.vcc.client import VccClient
 from wallboard.vcc.errors import VccError
 
-if TYPE_CHECKING:
-    from wallboard.boards.models import Tenant
-    from wallboard.vcc.client import VccClient
-
-_clients: dict[int, tuple[str, VccClient]] = {}
+_clients: dict[int, tuple[str, TenantClient]] = {}
 _lock = threading.Lock()
 
 
 def _fingerprint(tenant: Tenant) -> str:
     # A changed URL, name, token, API choice, API key or format in admin must give a fresh client.
     raw = "\0".join(
-        [tenant.base_url, tenant.tenant_name, tenant.token, tenant.api, tenant.api_key, tenant.response_format]
+        [tenant.base_url, tenant.tenant_name, tenant.token, tenant.api, tenant.api_key, tenant.response_format,
+         *analytics_source.fingerprint_parts(tenant)]
     )
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -51,6 +51,8 @@ def unreadable_credentials(tenant: Tenant) -> list[str]:
     not stop polling.
     """
     needed = ["token", "api_key"] if tenant.api == "gateway" else ["token"]
+    if analytics_source.uses_analytics(tenant):
+        needed += analytics_source.SECRETS
     return [name for name in unreadable_fields(tenant) if name in needed]
 
 
@@ -61,10 +63,8 @@ def refuse_unreadable(tenant: Tenant) -> None:
         raise UnreadableSecretError(unreadable_message(unreadable))
 
 
-def client_for(tenant: Tenant) -> VccClient:
+def client_for(tenant: Tenant) -> TenantClient:
     """Return this process's client for the tenant, creating it when its settings changed."""
-    from wallboard.vcc.client import VccClient
-
     refuse_unreadable(tenant)
     fingerprint = _fingerprint(tenant)
     with _lock:
@@ -84,8 +84,9 @@ def client_for(tenant: Tenant) -> VccClient:
             read_timeout=settings.VCC_READ_TIMEOUT,
             max_bytes=settings.VCC_MAX_BODY_BYTES,
         )
-        _clients[tenant.pk] = (fingerprint, client)
-        return client
+        source = analytics_source.with_analytics(tenant, client)  # Analytics tenants: agents and queues from v5
+        _clients[tenant.pk] = (fingerprint, source)
+        return source
 
 
 def board_queue_ids(tenant_id: int) -> Callable[[], list[str]]:
@@ -97,8 +98,6 @@ def board_queue_ids(tenant_id: int) -> Callable[[], list[str]]:
     """
 
     def ids() -> list[str]:
-        from wallboard.boards.models import BoardAgentGroup, BoardQueue, QueueGroup
-
         rows = list(
             BoardQueue.objects.filter(board__tenant_id=tenant_id)
             .order_by("board_id", "position", "id")

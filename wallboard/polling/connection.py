@@ -7,6 +7,7 @@ from django.utils import timezone
 from wallboard.boards.crypto import DecryptionError
 from wallboard.boards.models import Tenant
 from wallboard.polling import clients
+from wallboard.polling.analytics_source import source_label
 from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
 from wallboard.vcc.errors import VccError
 
@@ -30,4 +31,5 @@ def test_tenant_connection(tenant: Tenant) -> tuple[bool, str]:
         schedules=[{"id": s.id, "name": s.name or s.id} for s in schedules],
         as_of=timezone.now().isoformat(),
     )
-    return True, f"{tenant}: connected. Found {len(agents)} agents, {len(queues)} queues and {len(schedules)} schedules."
+    via = f" ({source_label(tenant)})" if tenant.source == "analytics" else ""
+    return True, f"{tenant}: connected{via}. Found {len(agents)} agents, {len(queues)} queues and {len(schedules)} schedules."

@@ -17,9 +17,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils import timezone
 
+from wallboard.alerts import hooks as alert_hooks
 from wallboard.boards.models import Tenant, TenantHealth
 from wallboard.boards.selectors import board_configs_for_tenant
 from wallboard.boards.state import EMPTY, TenantSnapshot, compute_board_state, compute_boards
+from wallboard.campaigns import hooks as campaign_hooks
 from wallboard.live.boards import BoardCycle
 from wallboard.polling import clients
 from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
@@ -104,7 +106,8 @@ def _poll_locked(tenant: Tenant) -> PollResult:
         if error.kind in ("unauthorised", "unreadable_secret"):
             # Nothing changes by retrying every cycle; saving the tenant makes it due at once.
             poll_after(tenant.pk, settings.WALLBOARD_UNAUTHORISED_RETRY)
-    configs = board_configs_for_tenant(tenant)
+    configs = alert_hooks.with_announcements(board_configs_for_tenant(tenant), fetched_at)
+    configs = campaign_hooks.with_campaigns(tenant, configs, snapshot, fetched_at)
     schedule_ids = set().union(*(c.schedule_ids() for c in configs)) if configs else set()
     schedules = schedule_states(tenant, schedule_ids, fetched_at)
     known = known_schedules(tenant.pk, schedule_ids, schedules)
@@ -127,6 +130,7 @@ def _poll_locked(tenant: Tenant) -> PollResult:
         else:
             empty = compute_board_state(config, EMPTY, schedules, None, now, known)
             boards.publish(config.slug, empty, None, status)
+    alert_hooks.after_cycle(tenant, health, states if snapshot is not None else {}, configs, fetched_at)
     return PollResult(error.kind if error else "ok", len(configs), latency_ms)
 
 

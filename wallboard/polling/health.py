@@ -9,15 +9,13 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from wallboard.boards.models import Tenant, TenantHealth
+from wallboard.live.messages import Status
 from wallboard.vcc.errors import VccError
-
-if TYPE_CHECKING:
-    from wallboard.live.messages import Status
+from wallboard.vcc.records import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +41,12 @@ def tenant_label(tenant: Tenant) -> str:
     return f"tenant {tenant.name!r} (id {tenant.pk})"
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def status_dict(health: TenantHealth) -> Status:
     """The health object sent to browsers (docs/protocol.md, `status`)."""
     return {
         "state": health.state,
-        "since": _iso(health.since),
-        "last_ok": _iso(health.last_success),
+        "since": iso_utc(health.since),
+        "last_ok": iso_utc(health.last_success),
         "message": health.message,
     }
 

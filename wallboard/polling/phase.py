@@ -40,6 +40,12 @@ PHASE_PROBE_EVERY = 12
 PHASE_PROBE_MAX = 4.0
 
 
+def phase_scale(interval: float) -> float:
+    """The steps above suit 8x8's 10 s refresh; a faster source (Analytics: 5 s) scales them down
+    (and probes as often in time, so one in twice as many cycles). Slower intervals keep them."""
+    return min(1.0, interval / 10.0)
+
+
 def fingerprint(agent_records: Sequence[Agent], queue_records: Sequence[Queue]) -> str:
     """Something that changes whenever upstream refreshed (time in status always moves)."""
     agents = (
@@ -65,7 +71,7 @@ def plan_next_poll(tenant_id: int, interval: float, polled_at: float, print_: st
     # Plan from when this poll was due, not when the worker got to it: otherwise the worker's
     # lateness (tens of ms under load) would add up cycle after cycle and drag the phase late.
     planned = float(raw.get("planned", 0) or 0)
-    base = planned if abs(polled_at - planned) < PHASE_STEP else polled_at
+    base = planned if abs(polled_at - planned) < PHASE_STEP * phase_scale(interval) else polled_at
     mode, when, state = _next_phase(raw, interval, base, print_)
     pipe = client.pipeline()
     pipe.delete(phase_key(tenant_id))
@@ -81,11 +87,13 @@ def plan_next_poll(tenant_id: int, interval: float, polled_at: float, print_: st
 def _next_phase(raw: dict[str, str], interval: float, polled_at: float, print_: str) -> tuple[str, float, dict[str, str]]:
     """(mode, next poll time, state to keep) for a poll at `polled_at` that got `print_`."""
     mode = raw.get("mode", "seek")
+    k = phase_scale(interval)
+    step, seek, creep, probe_max = PHASE_STEP * k, PHASE_SEEK * k, PHASE_CREEP * k, PHASE_PROBE_MAX * k
     good = float(raw.get("good", 0) or 0)
     steady = int(raw.get("steady", 0) or 0)
     probe = float(raw.get("probe", 0) or 0)
     if "fingerprint" not in raw:
-        return "seek", polled_at + interval - PHASE_SEEK, {"good": f"{polled_at:.3f}"}
+        return "seek", polled_at + interval - seek, {"good": f"{polled_at:.3f}"}
     if raw["fingerprint"] != print_:  # new data: this poll came after a refresh
         kept = {"good": f"{polled_at:.3f}"}
         if mode == "relook":
@@ -93,20 +101,20 @@ def _next_phase(raw: dict[str, str], interval: float, polled_at: float, print_: 
         if mode == "locked" and probe:
             # A probe that still got new data: the refresh is earlier than we thought (upstream
             # moved). Probe again next cycle, twice as far, until one comes too early.
-            further = min(probe * 2, PHASE_PROBE_MAX)
+            further = min(probe * 2, probe_max)
             return "locked", polled_at + interval - further, {**kept, "probe": f"{further:.3f}"}
         if mode == "locked":
             steady += 1
-            if steady >= PHASE_PROBE_EVERY:
-                return "locked", polled_at + interval - PHASE_CREEP, {**kept, "probe": f"{PHASE_CREEP:.3f}"}
+            if steady >= round(PHASE_PROBE_EVERY / k):
+                return "locked", polled_at + interval - creep, {**kept, "probe": f"{creep:.3f}"}
             return "locked", polled_at + interval, {**kept, "steady": str(steady)}
-        return "seek", polled_at + interval - PHASE_SEEK, kept
+        return "seek", polled_at + interval - seek, kept
     kept = {"good": f"{good:.3f}"}
     if mode in ("seek", "locked"):
         # Early: the refresh lies between now and where the last good poll's phase falls.
         gap = good + interval - polled_at
-        return "relook", polled_at + (gap if 0 < gap <= PHASE_STEP else PHASE_STEP), kept
-    if mode == "relook" and polled_at - good < interval + PHASE_STEP:
-        return "relook", polled_at + PHASE_STEP, kept
+        return "relook", polled_at + (gap if 0 < gap <= step else step), kept
+    if mode == "relook" and polled_at - good < interval + step:
+        return "relook", polled_at + step, kept
     # A whole interval and more without a change: nothing moves at this tenant.
     return "quiet", polled_at + interval, kept

@@ -22,7 +22,7 @@ from wallboard.boards.models import Tenant, TenantHealth
 from wallboard.boards.selectors import mapped_schedule_ids
 from wallboard.live import store
 from wallboard.live.redis import get_redis
-from wallboard.polling import clients
+from wallboard.polling import clients, tod
 from wallboard.polling.catalogue import update_catalogue
 from wallboard.polling.clients import UnreadableSecretError
 from wallboard.polling.dispatch import hold_upstream, lock_ttl, retry_schedules_after, upstream_held
@@ -58,6 +58,14 @@ def known_schedules(tenant_id: int, schedule_ids: set[str], evaluated: Mapping[s
     stored tells "8x8 no longer lists it" (shown as missing) from "not fetched yet" (shown as
     nothing), so the common cycle costs no extra Redis call.
     """
+    tod_ids = {sid for sid in schedule_ids if tod.is_tod_id(sid)}
+    if tod_ids:
+        # ContactNow policies come from their own refresh; an 8x8 id not known yet is listed
+        # here as known-but-not-evaluated, which shows nothing rather than "missing".
+        known_8x8 = known_schedules(tenant_id, schedule_ids - tod_ids, evaluated)
+        evaluated_tod = tod_ids & evaluated.keys()  # the common cycle: no look-up needed
+        known_tod = evaluated_tod | tod.known_tod_ids(tod_ids - evaluated_tod)
+        return (known_8x8 if known_8x8 is not None else schedule_ids - tod_ids) | known_tod
     if schedule_ids <= evaluated.keys():
         return set(evaluated)
     return set(evaluated) if get_redis().exists(schedules_key(tenant_id)) else None
@@ -67,8 +75,10 @@ def schedule_states(tenant: Tenant, schedule_ids: set[str], at: datetime) -> dic
     """Evaluate each mapped schedule now; an API override wins until the next refresh."""
     if not schedule_ids:
         return {}
-    definitions, overrides = load_schedules(tenant.pk)
-    states: dict[str, Schedule] = {}
+    tod_ids = {sid for sid in schedule_ids if tod.is_tod_id(sid)}
+    states: dict[str, Schedule] = tod.tod_states(tenant.pk, tod_ids, at) if tod_ids else {}
+    schedule_ids = schedule_ids - tod_ids
+    definitions, overrides = load_schedules(tenant.pk) if schedule_ids else ({}, {})
     now = at.timestamp()
     for sid in schedule_ids:
         schedule = definitions.get(sid)

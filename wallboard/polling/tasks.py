@@ -13,7 +13,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 
-from wallboard.polling import cycle, dispatch, schedules
+from wallboard.polling import cycle, dispatch, schedules, tod
 
 log = get_task_logger(__name__)
 
@@ -32,6 +32,8 @@ def tick() -> int:
         )
     for tenant_id in dispatch.claim_due_schedule_refreshes():
         refresh_schedules.apply_async((tenant_id,), expires=60)
+    for account_id in tod.claim_due_refreshes():
+        refresh_contactnow.apply_async((account_id,), expires=60)
     return len(due)
 
 
@@ -61,4 +63,14 @@ def refresh_schedules(tenant_id: int) -> str:
     except SoftTimeLimitExceeded:
         dispatch.hold_upstream(tenant_id)
         log.warning("tenant %s: schedule refresh ran over its time limit", tenant_id)
+        return "timeout"
+
+
+@shared_task(ignore_result=True, soft_time_limit=20, time_limit=25)
+def refresh_contactnow(account_id: int) -> str:
+    """Refresh one ContactNow account's time-of-day policies and rules."""
+    try:
+        return tod.refresh_account(account_id)
+    except SoftTimeLimitExceeded:
+        log.warning("ContactNow account %s: policy refresh ran over its time limit", account_id)
         return "timeout"

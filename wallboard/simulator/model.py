@@ -776,9 +776,14 @@ class ContactCenter:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     roster: Roster = field(init=False)
     _day: Day | None = field(default=None, init=False)
+    # Outbound dialling laid over the inbound simulation (simulator/campaigns.py): called with
+    # (t, agents, queues, enabled queue ids of an agent id) and may turn agents busy.
+    outbound: Callable[..., None] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.roster = build_roster(self.seed, self.n_agents, self.n_queues)
+        ids = [q.queue_id for q in self.roster.queues]
+        self._enabled = {a.agent_id: [ids[i] for i in a.enabled] for a in self.roster.agents}
 
     def at(self, t: float) -> tuple[list[dict], list[dict]]:
         """Agent and queue records at epoch second t (stepping back in time replays the day)."""
@@ -787,4 +792,7 @@ class ContactCenter:
         if day is None or day.day != local or t < day.now:
             day = self._day = Day(self.roster, local, self.tz)
         day.advance(t)
-        return day.snapshot(t)
+        agents, queues = day.snapshot(t)
+        if self.outbound is not None:
+            self.outbound(t, agents, queues, lambda agent_id: self._enabled.get(agent_id, []))
+        return agents, queues

@@ -42,6 +42,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from . import render
+from .analytics import AnalyticsApi
+from .attachments import handles_attachments, serve_attachments
+from .campaigns import CampaignApi
+from .contactnow import ContactNowSim
 from .faults import Fault, Faults
 from .model import ContactCenter
 from .schedules import next_status, sample_schedules, status_at
@@ -154,6 +158,7 @@ class SimulatorServer:
         tenant_tz: str = "UTC",
         start_at: float | None = None,
         max_customers: int | None = MAX_CUSTOMERS,
+        action_tokens: dict[str, str] | None = None,
     ) -> None:
         if agents < 1 or queues < 1:
             raise ValueError("agents and queues must be at least 1")
@@ -173,8 +178,14 @@ class SimulatorServer:
         self._clock = clock or _running_clock(start_at, speed)
         self.faults = Faults()
         self.model = ContactCenter(seed, agents, queues, self.tenant_tz)
+        # Dynamic Campaigns (simulator/campaigns.py): running campaigns keep agents busy.
+        self.action_tokens = {name: "demo-action-token" for name in self.tenants} | dict(action_tokens or {})
+        self.campaigns = CampaignApi(self.action_tokens, self.tenant_tz, self.now, self._campaigns_changed)
+        self.model.outbound = self.campaigns.load_agents
         today = datetime.fromtimestamp(self.now(), self.tenant_tz).date()
         self.schedules = sample_schedules(today)
+        self.contactnow = ContactNowSim(self.now)  # ContactNow's /database.php (simulator/contactnow.py)
+        self.analytics = AnalyticsApi(self)  # Analytics v5 and its token endpoint (simulator/analytics.py)
         self._lock = threading.Lock()  # counters and in-flight
         self._cache_lock = threading.Lock()
         self._cache: render.StatsBodies | None = None
@@ -308,6 +319,17 @@ class SimulatorServer:
     def _tenant_names(self) -> list[str]:
         return sorted(set(self.tenants) | set(self._in_flight) | set(self._max_in_flight))
 
+    def _serve_contactnow(self, h: _Handler, method: str, query: str) -> None:
+        length = min(int(h.headers.get("Content-Length") or 0), 1 << 20)
+        body = h.rfile.read(length) if length else b""
+        status, data, ctype = self.contactnow.handle(method, query, body, h.client_address[0])
+        self._send(h, status, data, ctype)
+
+    def _campaigns_changed(self) -> None:
+        """A campaign started or stopped dialling: the next statistics request shows it."""
+        with self._cache_lock:
+            self._cache_tick = None
+
     def revoke_token(self, target: str = "both") -> dict:
         """Make every request's credentials bad (403 statistics, 401 schedules) until restored."""
         return self.faults.add("revoke", target=target)
@@ -320,8 +342,20 @@ class SimulatorServer:
     def handle(self, h: _Handler, method: str) -> None:
         """Entry point of every request."""
         url = urlsplit(h.path)
+        if self.analytics.handles(url.path):
+            self.analytics.handle(h, method, url)
+            return
         if url.path == "/_sim" or url.path.startswith("/_sim/"):
             self._control(h, method, url.path)
+            return
+        if url.path == "/database.php":
+            self._serve_contactnow(h, method, url.query)
+            return
+        if self.campaigns.handles(url.path):
+            self.campaigns.serve(h, method, url.path)
+            return
+        if handles_attachments(url.path):  # Case and Contact Management (simulator/attachments.py)
+            serve_attachments(self, h, method, url.path, basic_auth(h.headers.get("Authorization")))
             return
         route = route_of(url.path)
         with self._lock:
@@ -543,6 +577,8 @@ class SimulatorServer:
         self._send_json(h, status, data)
 
     def _control_action(self, method: str, path: str, h: _Handler) -> tuple[int, object]:
+        if path == "/_sim/campaigns" or path.startswith("/_sim/campaigns/"):
+            return self.campaigns.control(method, path, _json_body(h) if method != "GET" else {})
         if method == "GET" and path == "/_sim/state":
             return 200, self.state()
         if method == "POST" and path == "/_sim/reset-counters":
@@ -706,6 +742,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self.server.sim.handle(self, "DELETE")
 
+    def do_PATCH(self) -> None:
+        self.server.sim.handle(self, "PATCH")
+
     def do_PUT(self) -> None:
         self.server.sim.handle(self, "PUT")
 
@@ -728,7 +767,8 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client hung up: nothing to answer, nothing worth a traceback
 
     def log_message(self, format: str, *args) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
+        # ContactNow tokens travel in the query string: never into a log line.
+        log.debug("%s %s", self.address_string(), re.sub(r"(token=)[^&\s]*", r"\1[redacted]", format % args))
 
 
 class _Server(ThreadingHTTPServer):

@@ -515,6 +515,8 @@ class VccClient:
         cls, base_url: str, tenant: str, token: str | None, *, fmt: str = "json", **kwargs: Any
     ) -> VccClient:
         """A client with the timeouts and size cap from Django settings (api, api_key, queue_ids pass through)."""
+        # Here only: the client is a plain library (benchmarks and the simulator's tests use it
+        # without settings); this constructor alone is the Django-configured way in.
         from django.conf import settings
 
         return cls(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 # Schedule status codes: 0 OPEN, -1 CLOSED, 1..6 CHOICE #1..#6. The vendor's document names the
@@ -74,6 +74,15 @@ def status_label(code: int) -> str:
     if code == CLOSED:
         return "CLOSED"
     return f"CHOICE #{code}"
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """A moment as JSON spells it here: ISO 8601 in UTC ("...+00:00"), None for no moment.
+
+    One spelling for every answer that carries a time (health, /healthz, `manage.py vcc`),
+    whatever zone the moment was computed in.
+    """
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
 def _plain(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:

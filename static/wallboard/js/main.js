@@ -15,6 +15,8 @@ import { KioskView } from "./render-kiosk.js";
 import { SupervisorView } from "./render-supervisor.js";
 import { alertKeys, setAttr, setName, setText } from "./render-common.js";
 import { disableSound, enableSound, playAlert, soundEnabled } from "./sound.js";
+import { renderAnnouncements } from "./announcements.js";
+import { renderCampaigns } from "./campaigns.js";
 
 const RELOAD_GUARD_KEY = "wb-last-reload";
 const RELOAD_MIN_GAP_MS = 15000;
@@ -188,6 +190,8 @@ class Board {
     // The page's theme comes from the view; a later change of the board's theme applies live.
     this.boardTheme = board.theme;
     this.view.render(state, null);
+    renderAnnouncements(this.root, state.announcements, () => Date.now() + this.offsetMs);
+    renderCampaigns(this.root, state.campaigns);
     this._checkAlerts(state);
     this.root.dataset.seq = msg.seq;
   }
@@ -202,6 +206,8 @@ class Board {
       }
     }
     this.view.render(state, dirty);
+    renderAnnouncements(this.root, state.announcements, () => Date.now() + this.offsetMs);
+    renderCampaigns(this.root, state.campaigns);
     this._checkAlerts(state);
   }
 

@@ -1,7 +1,8 @@
 // Pieces shared by the kiosk and the supervisor renderers: small DOM helpers, schedule badges,
-// agent state icons, ordering, and alert bookkeeping.
+// agent state icons, ordering, alert bookkeeping, and the runs both views repeat (keyed views
+// kept in line with the state, queue/group lines, agent rows, the agent summary chips).
 
-import { agentStateInfo, formatCountdown, toMillis } from "./format.js";
+import { agentStateInfo, formatCountdown, formatDuration, groupName, mediaLabel, toMillis } from "./format.js";
 
 export function el(tag, className, attrs) {
   const node = document.createElement(tag);
@@ -128,12 +129,12 @@ export function alertKeys(state) {
   return keys;
 }
 
-const SCHEDULE_LABEL = { open: "Open", closed: "Closed", choice: "Choice", missing: "Schedule missing" };
-const SCHEDULE_ICON = { open: "open", closed: "closed", choice: "choice", missing: "warning" };
+const SCHEDULE_LABEL = { open: "Open", closed: "Closed", choice: "Choice", missing: "Schedule missing", redirect: "Redirected" };
+const SCHEDULE_ICON = { open: "open", closed: "closed", choice: "choice", missing: "warning", redirect: "choice" };
 // A mapped schedule 8x8 no longer has: open or closed is unknown, and only admin can fix it.
 const MISSING_TITLE = "The schedule mapped to this queue no longer exists at 8x8: ask an administrator to map another one";
-const NEXT_VERB = { open: "opens", closed: "closes", choice: "changes" };
-const CURRENT_VERB = { open: "closes", closed: "opens", choice: "changes" };
+const NEXT_VERB = { open: "opens", closed: "closes", choice: "changes", redirect: "redirects" };
+const CURRENT_VERB = { open: "closes", closed: "opens", choice: "changes", redirect: "changes" };
 
 /** A schedule badge (open/closed/choice, or missing) with a countdown to the next change. */
 export class ScheduleBadge {
@@ -163,6 +164,8 @@ export class ScheduleBadge {
     setIcon(this.icon, SCHEDULE_ICON[state]);
     let label = SCHEDULE_LABEL[state];
     if (state === "choice" && schedule.label) label = String(schedule.label).replace(/^CHOICE/i, "Choice");
+    // A ContactNow jump:<queue>: "Redirected to Sales" (docs/protocol.md).
+    if (state === "redirect" && schedule.label) label = String(schedule.label);
     // "Closed · Christmas Day": on a TV nobody hovers for a tooltip.
     if (schedule.exception) label = `${label} · ${schedule.exception}`;
     setText(this.label, label);
@@ -180,5 +183,140 @@ export class ScheduleBadge {
     }
     const left = (this.nextMs - nowMs) / 1000;
     setText(this.count, left > 0 ? `${this.verb} in ${formatCountdown(left)}` : "changing now");
+  }
+}
+
+/**
+ * Keep a map of keyed views (tiles, rows) in line with `items`.
+ *
+ * `ids === null` is a snapshot: every item, and views whose item is gone are destroyed; else
+ * only the dirty `ids` of a patch are touched. Keys are `prefix + id`, so queues and groups
+ * can share one map. `update(view, item)` returns true when the view's place in the order may
+ * have changed. Returns whether anything was created, destroyed or moved.
+ */
+export function syncViews(views, prefix, items, ids, create, update) {
+  let changed = false;
+  if (ids === null) {
+    for (const [key, view] of [...views]) {
+      if (key.startsWith(prefix) && !(key.slice(prefix.length) in items)) {
+        view.destroy();
+        views.delete(key);
+        changed = true;
+      }
+    }
+  }
+  for (const id of ids === null ? Object.keys(items) : ids) {
+    const key = prefix + id;
+    const item = items[id];
+    let view = views.get(key);
+    if (!item) {
+      if (view) {
+        view.destroy();
+        views.delete(key);
+        changed = true;
+      }
+      continue;
+    }
+    if (!view) {
+      view = create(id);
+      views.set(key, view);
+      changed = true;
+    }
+    if (update(view, item)) changed = true;
+  }
+  return changed;
+}
+
+/** Groups first, then queues, each by position: the keys ("groups/<id>", "queues/<id>") in order. */
+export function itemOrder(state) {
+  const groups = Object.values(state.groups || {}).sort(byPosition).map((g) => `groups/${g.id}`);
+  const queues = Object.values(state.queues || {}).sort(byPosition).map((q) => `queues/${q.id}`);
+  return [...groups, ...queues];
+}
+
+/** The line under a queue's or group's name: the media, or how many queues the group holds. */
+export function itemSubLabel(kind, item) {
+  if (kind !== "groups") return mediaLabel(item.media_type);
+  const n = Array.isArray(item.queue_ids) ? item.queue_ids.length : 0;
+  return `Group · ${n} ${n === 1 ? "queue" : "queues"}`;
+}
+
+/** The `data-schedule` of a queue or group: its schedule's state, or "none". */
+export function scheduleState(item) {
+  return item.schedule && item.schedule.state ? item.schedule.state : "none";
+}
+
+const LEVELS = new Set(["ok", "warn", "alert"]);
+
+/** The level a metric shows: the board's, except "ok" when muted or when the level is unknown. */
+export function metricLevel(states, name, muted) {
+  return !muted && LEVELS.has(states[name]) ? states[name] : "ok";
+}
+
+/**
+ * Show an agent on a row view holding `el`, `icon`, `stateEl`, `nameEl`, `groupEl`.
+ *
+ * Sets the row's `since` for agentTime(); returns the state shown ("unknown" for states this
+ * page does not know).
+ */
+export function showAgent(row, agent, board) {
+  const state = agentIconName(agent.state);
+  setAttr(row.el, "data-agent-state", state);
+  setIcon(row.icon, state);
+  setText(row.stateEl, agentStateInfo(state).label);
+  showReason(row, agent.reason);
+  setName(row.nameEl, agent.name || agent.id);
+  setName(row.groupEl, groupName(agent, board));
+  row.since = Number(agent.status_since);
+  return state;
+}
+
+/** The agent's reason code (8x8's status code) just after the state, where the source has one. */
+function showReason(row, reason) {
+  const text = reason === null || reason === undefined ? "" : String(reason);
+  if (!row.reasonEl) {
+    if (!text) return;
+    row.reasonEl = el("span", "agent-reason", { "data-metric": "reason" });
+    row.stateEl.after(row.reasonEl);
+  }
+  setName(row.reasonEl, text, 24);
+  setAttr(row.el, "data-reason", text || null);
+}
+
+/** What SLA means on this board (the source's definition), for SLA metrics only; "" otherwise. */
+export function slaDefinition(name, board) {
+  return /sla_activity$/.test(name) && board && board.sla_definition ? String(board.sla_definition) : "";
+}
+
+/** Time in status at `nowMs` for an agent whose status began at `since` (epoch seconds). */
+export function agentTime(since, nowMs) {
+  return Number.isFinite(since) && since > 0 ? formatDuration(nowMs / 1000 - since) : "–";
+}
+
+/** The row of chips counting agents per state, one chip per state in `states` (in that order). */
+export class AgentSummary {
+  constructor(container, states) {
+    this.container = container;
+    this.states = states;
+    this.chips = new Map();
+  }
+
+  update(agents) {
+    if (!this.container) return;
+    const counts = Object.fromEntries(this.states.map((state) => [state, 0]));
+    for (const a of Object.values(agents)) if (a.state in counts) counts[a.state] += 1;
+    for (const [state, n] of Object.entries(counts)) {
+      let chip = this.chips.get(state);
+      if (!chip) {
+        chip = el("span", "chip", { "data-agent-state": state, title: agentStateInfo(state).label });
+        chip.num = el("span", "chip-count", { "data-metric": `agents_${state}` });
+        const label = el("span", "chip-label");
+        label.textContent = agentStateInfo(state).label;
+        chip.append(icon(state, "icon chip-icon"), chip.num, label);
+        this.chips.set(state, chip);
+        this.container.appendChild(chip);
+      }
+      setText(chip.num, n);
+    }
   }
 }

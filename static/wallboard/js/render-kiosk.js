@@ -2,15 +2,32 @@
 // Nodes are keyed by id and updated in place; a patch only touches the tiles/rows it changed.
 // No per-node timers or listeners: one tick() from main.js drives every clock on the page.
 
-import { agentStateInfo, formatDuration, formatMetric, groupName, mediaLabel, metricInfo } from "./format.js";
+import { agentStateInfo, formatMetric, metricInfo } from "./format.js";
 import { Sparkline } from "./sparkline.js";
-import { agentIconName, byAgentState, byPosition, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setName, setText } from "./render-common.js";
+import {
+  AgentSummary,
+  agentTime,
+  byAgentState,
+  el,
+  icon,
+  isMuted,
+  itemOrder,
+  itemSubLabel,
+  metricLevel,
+  ScheduleBadge,
+  scheduleState,
+  setAttr,
+  setName,
+  setText,
+  showAgent,
+  slaDefinition,
+  syncViews,
+} from "./render-common.js";
 
 const SPARK_METRICS = [
   ["queue_size", "Waiting"],
   ["longest_wait_time", "Longest wait"],
 ];
-const LEVELS = new Set(["ok", "warn", "alert"]);
 
 class QueueTile {
   constructor(kind, id) {
@@ -41,7 +58,7 @@ class QueueTile {
     this.metricsKey = "";
   }
 
-  _buildMetrics(names) {
+  _buildMetrics(names, board) {
     this.metricsEl.textContent = "";
     this.metricCells.clear();
     for (const name of names) {
@@ -54,37 +71,36 @@ class QueueTile {
       const short = el("span", "l-short");
       short.textContent = info.short || info.label;
       label.append(long, short);
+      const sla = slaDefinition(name, board);
+      if (sla) {
+        label.title = sla; // which SLA the source computes (issue 17); the note shows on the TV too
+        if (board.sla_note) long.textContent = `${info.label} · ${board.sla_note}`;
+      }
       cell.append(value, label);
       this.metricsEl.appendChild(cell);
       this.metricCells.set(name, { cell, value });
     }
-    this.metricsKey = names.join(",");
+    this.metricsKey = names.join(",") + `|${board.sla_note || ""}`;
   }
 
   update(item, board) {
     const names = Array.isArray(board.queue_metrics) && board.queue_metrics.length ? board.queue_metrics : Object.keys(item.metrics || {});
-    if (names.join(",") !== this.metricsKey) this._buildMetrics(names);
+    if (names.join(",") + `|${board.sla_note || ""}` !== this.metricsKey) this._buildMetrics(names, board);
     setName(this.nameEl, item.name || this.id);
-    if (this.kind === "groups") {
-      const n = Array.isArray(item.queue_ids) ? item.queue_ids.length : 0;
-      setText(this.subEl, `Group · ${n} ${n === 1 ? "queue" : "queues"}`);
-    } else {
-      setText(this.subEl, mediaLabel(item.media_type));
-    }
+    setText(this.subEl, itemSubLabel(this.kind, item));
     const muted = isMuted(item, board);
     const metrics = item.metrics || {};
     const states = item.states || {};
     let alert = false;
     for (const [name, { cell, value }] of this.metricCells) {
       setText(value, formatMetric(name, metrics[name]));
-      let level = LEVELS.has(states[name]) ? states[name] : "ok";
-      if (muted) level = "ok";
+      const level = metricLevel(states, name, muted);
       if (level === "alert") alert = true;
       setAttr(value, "data-state", level);
       setAttr(cell, "data-state", level);
     }
     setAttr(this.el, "data-alert", alert ? "1" : null);
-    setAttr(this.el, "data-schedule", item.schedule && item.schedule.state ? item.schedule.state : "none");
+    setAttr(this.el, "data-schedule", scheduleState(item));
     setAttr(this.el, "data-muted", muted ? "1" : null);
     this.badge.update(item.schedule);
     const history = item.history || {};
@@ -120,18 +136,12 @@ class AgentRow {
   }
 
   update(agent, board) {
-    const state = agentStateInfo(agent.state) === agentStateInfo("unknown") ? "unknown" : agent.state;
-    setAttr(this.el, "data-agent-state", state);
-    setIcon(this.icon, agentIconName(state));
-    setText(this.stateEl, agentStateInfo(state).label);
-    setName(this.nameEl, agent.name || agent.id);
-    setName(this.groupEl, groupName(agent, board));
-    this.since = Number(agent.status_since);
+    const state = showAgent(this, agent, board);
     this.sortKey = `${agentStateInfo(state).order}|${String(agent.name || "").toLowerCase()}|${agent.id}`;
   }
 
   tick(nowMs) {
-    setText(this.timeEl, Number.isFinite(this.since) && this.since > 0 ? formatDuration(nowMs / 1000 - this.since) : "–");
+    setText(this.timeEl, agentTime(this.since, nowMs));
   }
 
   destroy() {
@@ -174,7 +184,7 @@ export class KioskView {
     this.tilesPerPage = Infinity;
     this.rowsPerPage = Infinity;
     this.lastPageFlip = Date.now();
-    this.summary = new Map();
+    this.summary = new AgentSummary(this.summaryEl, ["available", "busy", "post_processing", "on_break", "offline"]);
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(this.main);
   }
@@ -201,88 +211,32 @@ export class KioskView {
     this.root.dataset.agentPanel = board.agent_panel === false ? "off" : "on";
     let tilesChanged = false;
     for (const kind of ["groups", "queues"]) {
-      const items = state[kind] || {};
-      const ids = full ? Object.keys(items) : [...dirty[kind]];
-      if (full) {
-        for (const key of [...this.tiles.keys()]) {
-          const [k, id] = [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)];
-          if (k === kind && !(id in items)) {
-            this.tiles.get(key).destroy();
-            this.tiles.delete(key);
-            tilesChanged = true;
-          }
-        }
-      }
-      for (const id of ids) {
-        const key = `${kind}/${id}`;
-        const item = items[id];
-        let tile = this.tiles.get(key);
-        if (!item) {
-          if (tile) {
-            tile.destroy();
-            this.tiles.delete(key);
-            tilesChanged = true;
-          }
-          continue;
-        }
-        if (!tile) {
-          tile = new QueueTile(kind, id);
-          this.tiles.set(key, tile);
-          tilesChanged = true;
-        }
+      const changed = syncViews(this.tiles, `${kind}/`, state[kind] || {}, full ? null : dirty[kind], (id) => new QueueTile(kind, id), (tile, item) => {
         const before = `${item.name}|${item.position}|${item.order}`;
-        if (tile.orderKey !== before) {
-          tile.orderKey = before;
-          tilesChanged = true;
-        }
+        const moved = tile.orderKey !== before;
+        tile.orderKey = before;
         tile.update(item, board);
         tile.tick(this.now());
-      }
+        return moved;
+      });
+      if (changed) tilesChanged = true;
     }
     if (tilesChanged || full) this._orderTiles(state);
 
     const agents = state.agents || {};
-    const agentIds = full ? Object.keys(agents) : [...dirty.agents];
-    let agentsChanged = false;
-    if (full) {
-      for (const id of [...this.rows.keys()]) {
-        if (!(id in agents)) {
-          this.rows.get(id).destroy();
-          this.rows.delete(id);
-          agentsChanged = true;
-        }
-      }
-    }
-    for (const id of agentIds) {
-      const agent = agents[id];
-      let row = this.rows.get(id);
-      if (!agent) {
-        if (row) {
-          row.destroy();
-          this.rows.delete(id);
-          agentsChanged = true;
-        }
-        continue;
-      }
-      if (!row) {
-        row = new AgentRow(id);
-        this.rows.set(id, row);
-        agentsChanged = true;
-      }
+    const agentsChanged = syncViews(this.rows, "", agents, full ? null : dirty.agents, (id) => new AgentRow(id), (row, agent) => {
       const key = row.sortKey;
       row.update(agent, this.board);
       row.tick(this.now());
-      if (row.sortKey !== key) agentsChanged = true;
-    }
+      return row.sortKey !== key;
+    });
     if (agentsChanged || full) this._orderAgents(agents);
     if (full) this.layout();
     else if (tilesChanged || agentsChanged) this._applyPaging();
   }
 
   _orderTiles(state) {
-    const groups = Object.values(state.groups || {}).sort(byPosition).map((g) => `groups/${g.id}`);
-    const queues = Object.values(state.queues || {}).sort(byPosition).map((q) => `queues/${q.id}`);
-    const order = [...groups, ...queues].filter((k) => this.tiles.has(k));
+    const order = itemOrder(state).filter((k) => this.tiles.has(k));
     if (order.join("\n") !== this.tileOrder.join("\n")) {
       this.tileOrder = order;
       for (const key of order) this.grid.appendChild(this.tiles.get(key).el);
@@ -305,28 +259,7 @@ export class KioskView {
       this.agentOrder = order;
       for (const id of order) this.agentList.appendChild(this.rows.get(id).el);
     }
-    this._updateSummary(agents);
-  }
-
-  _updateSummary(agents) {
-    const counts = { available: 0, busy: 0, post_processing: 0, on_break: 0, offline: 0 };
-    for (const a of Object.values(agents)) {
-      if (a.state in counts) counts[a.state] += 1;
-    }
-    for (const [state, n] of Object.entries(counts)) {
-      let chip = this.summary.get(state);
-      if (!chip) {
-        chip = el("span", "chip", { "data-agent-state": state, title: agentStateInfo(state).label });
-        const num = el("span", "chip-count", { "data-metric": `agents_${state}` });
-        const label = el("span", "chip-label");
-        label.textContent = agentStateInfo(state).label;
-        chip.append(icon(state, "icon chip-icon"), num, label);
-        chip.num = num;
-        this.summary.set(state, chip);
-        this.summaryEl.appendChild(chip);
-      }
-      setText(chip.num, n);
-    }
+    this.summary.update(agents);
   }
 
   /** Recompute the grid and the number of rows per page from the space on screen. */

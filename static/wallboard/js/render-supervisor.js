@@ -1,11 +1,29 @@
 // The supervisor view: every queue and group in a table, every agent in a sortable, filterable
 // table. Same live data and the same keyed, in-place updates as the kiosk.
 
-import { AGENT_STATES, agentStateInfo, formatDuration, formatMetric, groupName, mediaLabel, metricInfo } from "./format.js";
+import { AGENT_STATES, agentStateInfo, formatMetric, groupName, metricInfo } from "./format.js";
 import { Sparkline } from "./sparkline.js";
-import { agentIconName, byPosition, capText, el, icon, isMuted, ScheduleBadge, setAttr, setIcon, setName, setText } from "./render-common.js";
+import {
+  AgentSummary,
+  agentTime,
+  byPosition,
+  capText,
+  el,
+  icon,
+  isMuted,
+  itemOrder,
+  itemSubLabel,
+  metricLevel,
+  ScheduleBadge,
+  scheduleState,
+  setAttr,
+  setName,
+  setText,
+  showAgent,
+  slaDefinition,
+  syncViews,
+} from "./render-common.js";
 
-const LEVELS = new Set(["ok", "warn", "alert"]);
 // Filter options: enough of a name to tell groups and queues apart in a drop-down.
 const OPTION_MAX = 60;
 
@@ -44,21 +62,15 @@ class QueueRow {
       this.metricsKey = names.join(",");
     }
     setName(this.nameEl, item.name || item.id);
-    if (this.kind === "groups") {
-      const n = Array.isArray(item.queue_ids) ? item.queue_ids.length : 0;
-      setText(this.subEl, `Group · ${n} queues`);
-    } else {
-      setText(this.subEl, mediaLabel(item.media_type));
-    }
+    setText(this.subEl, itemSubLabel(this.kind, item));
     const muted = isMuted(item, board);
     const metrics = item.metrics || {};
     const states = item.states || {};
     for (const [name, { cell }] of this.cells) {
       setText(cell, formatMetric(name, metrics[name]));
-      const level = !muted && LEVELS.has(states[name]) ? states[name] : "ok";
-      setAttr(cell, "data-state", level);
+      setAttr(cell, "data-state", metricLevel(states, name, muted));
     }
-    setAttr(this.el, "data-schedule", item.schedule && item.schedule.state ? item.schedule.state : "none");
+    setAttr(this.el, "data-schedule", scheduleState(item));
     this.badge.update(item.schedule);
     this.spark.update((item.history || {}).queue_size, (v) => formatMetric("queue_size", v));
   }
@@ -90,18 +102,11 @@ class AgentRow {
 
   update(agent, board) {
     this.agent = agent;
-    this.groupLabel = groupName(agent, board);
-    const state = agentStateInfo(agent.state) === agentStateInfo("unknown") ? "unknown" : agent.state;
-    setAttr(this.el, "data-agent-state", state);
-    setIcon(this.icon, agentIconName(state));
-    setText(this.stateEl, agentStateInfo(state).label);
-    setName(this.nameEl, agent.name || agent.id);
-    setName(this.groupEl, this.groupLabel);
-    this.since = Number(agent.status_since);
+    showAgent(this, agent, board);
   }
 
   tick(nowMs) {
-    setText(this.timeEl, Number.isFinite(this.since) && this.since > 0 ? formatDuration(nowMs / 1000 - this.since) : "–");
+    setText(this.timeEl, agentTime(this.since, nowMs));
   }
 
   destroy() {
@@ -151,7 +156,7 @@ export class SupervisorView {
     this.state = null;
     this.headKey = "";
     this.optionsKey = "";
-    this.summary = new Map();
+    this.summary = new AgentSummary(this.summaryEl, ["available", "offered", "busy", "post_processing", "on_break", "offline", "logged_out"]);
 
     this.optionKeys = new Map();
     this._onFilter = (event) => {
@@ -203,49 +208,29 @@ export class SupervisorView {
     const board = state.board || {};
     const full = dirty === null || dirty.all || dirty.board;
     const names = Array.isArray(board.queue_metrics) ? board.queue_metrics : [];
-    if (names.join(",") !== this.headKey) {
-      this.headKey = names.join(",");
+    if (names.join(",") + `|${board.sla_note || ""}` !== this.headKey) {
+      this.headKey = names.join(",") + `|${board.sla_note || ""}`;
       this.queueHead.textContent = "";
-      const cols = [["Queue", ""], ["Schedule", ""], ...names.map((n) => [metricInfo(n).label, "num"]), ["Waiting, last hour", ""]];
-      for (const [label, cls] of cols) this.queueHead.appendChild(el("th", cls, { scope: "col" })).textContent = label;
+      const cols = [["Queue", ""], ["Schedule", ""], ...names.map((n) => [metricInfo(n).label, "num", n]), ["Waiting, last hour", ""]];
+      for (const [label, cls, name] of cols) {
+        const th = this.queueHead.appendChild(el("th", cls, { scope: "col" }));
+        th.textContent = label;
+        const sla = slaDefinition(name || "", board); // which SLA the source computes (issue 17)
+        if (sla) th.title = sla;
+        if (sla && board.sla_note) th.textContent = `${label} (${board.sla_note})`;
+      }
     }
     let queuesChanged = false;
     for (const kind of ["groups", "queues"]) {
-      const items = state[kind] || {};
-      if (full) {
-        for (const key of [...this.queueRows.keys()]) {
-          if (key.startsWith(`${kind}/`) && !(key.slice(kind.length + 1) in items)) {
-            this.queueRows.get(key).destroy();
-            this.queueRows.delete(key);
-            queuesChanged = true;
-          }
-        }
-      }
-      for (const id of full ? Object.keys(items) : dirty[kind]) {
-        const key = `${kind}/${id}`;
-        let row = this.queueRows.get(key);
-        if (!items[id]) {
-          if (row) {
-            row.destroy();
-            this.queueRows.delete(key);
-            queuesChanged = true;
-          }
-          continue;
-        }
-        if (!row) {
-          row = new QueueRow(kind, id);
-          this.queueRows.set(key, row);
-          queuesChanged = true;
-        }
-        row.update(items[id], board, names);
+      const changed = syncViews(this.queueRows, `${kind}/`, state[kind] || {}, full ? null : dirty[kind], (id) => new QueueRow(kind, id), (row, item) => {
+        row.update(item, board, names);
         row.tick(this.now());
-      }
+        return false;
+      });
+      if (changed) queuesChanged = true;
     }
     if (queuesChanged || full) {
-      const order = [
-        ...Object.values(state.groups || {}).sort(byPosition).map((g) => `groups/${g.id}`),
-        ...Object.values(state.queues || {}).sort(byPosition).map((q) => `queues/${q.id}`),
-      ];
+      const order = itemOrder(state);
       if (order.join("\n") !== this.queueOrder.join("\n")) {
         this.queueOrder = order;
         for (const key of order) this.queueBody.appendChild(this.queueRows.get(key).el);
@@ -254,35 +239,16 @@ export class SupervisorView {
     }
 
     const agents = state.agents || {};
-    if (full) {
-      for (const id of [...this.agentRows.keys()]) {
-        if (!(id in agents)) {
-          this.agentRows.get(id).destroy();
-          this.agentRows.delete(id);
-        }
-      }
-    }
     const now = this.now();
-    for (const id of full ? Object.keys(agents) : dirty.agents) {
-      let row = this.agentRows.get(id);
-      if (!agents[id]) {
-        if (row) {
-          row.destroy();
-          this.agentRows.delete(id);
-        }
-        continue;
-      }
-      if (!row) {
-        row = new AgentRow(id);
-        this.agentRows.set(id, row);
-      }
-      row.update(agents[id], currentBoard);
+    syncViews(this.agentRows, "", agents, full ? null : dirty.agents, (id) => new AgentRow(id), (row, agent) => {
+      row.update(agent, currentBoard);
       row.tick(now);
-    }
+      return false;
+    });
     if (full || dirty.agents.size) {
       this._fillGroupOptions(agents);
       this._arrangeAgents();
-      this._updateSummary(agents);
+      this.summary.update(agents);
     }
   }
 
@@ -368,25 +334,6 @@ export class SupervisorView {
       setAttr(cell, "aria-sort", th.dataset.sort === key ? (dir > 0 ? "ascending" : "descending") : "none");
     }
     if (this.countEl) setText(this.countEl, `${shown} of ${rows.length} agents`);
-  }
-
-  _updateSummary(agents) {
-    if (!this.summaryEl) return;
-    const counts = { available: 0, offered: 0, busy: 0, post_processing: 0, on_break: 0, offline: 0, logged_out: 0 };
-    for (const a of Object.values(agents)) if (a.state in counts) counts[a.state] += 1;
-    for (const [state, n] of Object.entries(counts)) {
-      let chip = this.summary.get(state);
-      if (!chip) {
-        chip = el("span", "chip", { "data-agent-state": state });
-        chip.num = el("span", "chip-count", { "data-metric": `agents_${state}` });
-        const label = el("span", "chip-label");
-        label.textContent = agentStateInfo(state).label;
-        chip.append(icon(state, "icon chip-icon"), chip.num, label);
-        this.summary.set(state, chip);
-        this.summaryEl.appendChild(chip);
-      }
-      setText(chip.num, n);
-    }
   }
 
   layout() {}

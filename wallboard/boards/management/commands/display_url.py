@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
 
@@ -21,7 +22,7 @@ def default_base_url() -> str:
 class Command(BaseCommand):
     help = "Create a display (a TV) for BOARD_SLUG and print the URL to open on it once."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("board_slug", metavar="BOARD_SLUG")
         parser.add_argument("--name", help="what to call the display in admin (default: “<board title> TV”)")
         parser.add_argument(
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             help="where the web UI is served (default: WALLBOARD_BASE_URL, else http://127.0.0.1:$PORT, PORT 8000)",
         )
 
-    def handle(self, *args, board_slug: str, name: str | None, base_url: str | None, **options):
+    def handle(self, *args: Any, board_slug: str, name: str | None, base_url: str | None, **options: Any) -> None:
         board = Board.objects.filter(slug=board_slug).first()
         if board is None:
             known = ", ".join(Board.objects.values_list("slug", flat=True)[:20]) or "none yet"

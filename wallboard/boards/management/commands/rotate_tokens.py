@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
@@ -16,10 +19,11 @@ class Command(BaseCommand):
         "Run it after putting a new key first; once it succeeds, the old keys can be removed."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         quote = connection.ops.quote_name
         with transaction.atomic(), connection.cursor() as cursor:
-            plan, failed = [], []
+            plan: list[tuple[str, str, list[tuple[int, str]]]] = []
+            failed: list[str] = []
             for label, table, column in encrypted_columns():
                 cursor.execute(f"SELECT id, {quote(column)} FROM {quote(table)}")  # noqa: S608 - names from the model
                 updates, unreadable = self._rotated(cursor.fetchall())
@@ -37,7 +41,7 @@ class Command(BaseCommand):
         count = sum(len(updates) for _, _, updates in plan)
         self.stdout.write(f"re-encrypted {count} stored secret(s) with the newest key")
 
-    def _rotated(self, rows) -> tuple[list[tuple[int, str]], list[int]]:
+    def _rotated(self, rows: Iterable[tuple[int, str | None]]) -> tuple[list[tuple[int, str]], list[int]]:
         """New ciphertexts for every row, and the ids no key could decrypt (all or nothing)."""
         updates, failed = [], []
         for pk, stored in rows:

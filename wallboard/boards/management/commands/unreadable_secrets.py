@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from wallboard.boards.crypto import unreadable_rows
@@ -14,7 +16,7 @@ class Command(BaseCommand):
         "Exits 1 when there is one: put the old key back, or type those secrets again in admin."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         rows = unreadable_rows()
         if not rows:
             self.stdout.write("all stored secrets can be read")

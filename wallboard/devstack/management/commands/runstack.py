@@ -9,6 +9,7 @@ dies on its own, everything stops, so a broken stack never looks half alive.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -36,8 +37,6 @@ class Command(BaseCommand):
         parser.add_argument("--run-dir", default=None, help="folder for Redis, logs and beat state (default .run)")
 
     def handle(self, *args, **options):
-        import os
-
         stack = Stack(
             run_dir=options["run_dir"] or settings.BASE_DIR / ".run",
             web_port=options["port"] or env_int("PORT", 8000, minimum=1, maximum=65535),

@@ -84,6 +84,7 @@ class Command(BaseCommand):
         write(f"  token      {options['token']}")
         write(f"  statistics {base_url}/api/rtstats/stats/queues.json")
         write(f"  schedules  {base_url}/api/provisioning/schedules.json")
+        write(f"  analytics  {base_url}/analytics/cc/v5/realtime-metrics/queues  (key demo-client, secret demo-secret)")
         write(f"  control    {base_url}/_sim/state  (see docs/simulator.md)")
         write(f"  seed {options['seed']}, speed x{options['speed']:g}, latency {options['latency']:g} ms")
         write("Press Ctrl-C to stop.")

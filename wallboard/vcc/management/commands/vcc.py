@@ -3,7 +3,10 @@
     vcc fetch KIND [ID] --base-url URL --tenant T --token K [--format xml|json]
                         [--utctime MS] [--offset S]
                         [--api classic|gateway] [--api-key K] [--queue-ids ID,ID,...]
+    vcc fetch agents|queues --source analytics --client-id ID --client-secret S
+                        [--region us|eu|au|ca] [--tenant-info T] [--base-url URL]
     vcc status SCHEDULE_ID [--local] [--utctime MS] [--tenant-tz ZONE] (same connection flags)
+    vcc tod policies|rules|status|create|update ... --base-url URL --token T  (ContactNow: tod_cli.py)
 
 Prints the normalised result as JSON on stdout. Any failure is exit status 1 and one line on
 stderr, in words (bad credentials, not found, busy, timed out, ...), never a traceback.
@@ -27,7 +30,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from wallboard.vcc.client import VccClient
 from wallboard.vcc.errors import VccError
-from wallboard.vcc.records import status_label
+from wallboard.vcc.management import analytics_cli, campaign_cli, tod_cli
+from wallboard.vcc.management.attachments_cli import attachments_parser, run_attachments
+from wallboard.vcc.records import iso_utc, status_label
 
 KINDS = (
     "agents",
@@ -82,6 +87,7 @@ class Command(BaseCommand):
             "--queue-ids",
             help="queues with --api gateway: the comma-separated queue ids to read (the gateway has no queue list)",
         )
+        analytics_cli.add_flags(fetch)  # --source analytics (vcc/management/analytics_cli.py)
 
         status = actions.add_parser("status", help="print a schedule's state: status, label, next_change")
         status.add_argument("schedule_id", help="the schedule id")
@@ -95,6 +101,9 @@ class Command(BaseCommand):
             help="time zone when the schedule has no usable one (default settings.TIME_ZONE)",
         )
         self._connection_flags(status)
+        campaign_cli.add_parser(actions, self._connection_flags)
+        attachments_parser(actions, self._connection_flags)
+        tod_cli.add_parser(actions)
         status.add_argument(
             "--format",
             dest="fmt",
@@ -114,18 +123,28 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = self._run(options)
-        except (Failure, VccError, ValueError) as exc:
+        except (Failure, campaign_cli.CampaignFailure, tod_cli.TodFailure, VccError, ValueError) as exc:
             self._fail(str(exc))
         except Exception as exc:  # the one-line promise holds even for our own bugs
             # The class only: a library's message may quote a header or URL with the token.
             self._fail(f"unexpected failure ({type(exc).__name__}); nothing was fetched")
         self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
+        if isinstance(result, campaign_cli.Partial):
+            sys.exit(2)  # the call went through, some customers were refused
 
     def _fail(self, message: str) -> None:
         self.stderr.write("error: " + " ".join(message.split()))
         sys.exit(1)
 
     def _run(self, options: dict[str, Any]) -> Any:
+        if options["action"] == "campaign":
+            return campaign_cli.run(options)
+        if options["action"] == "attachments":
+            return run_attachments(options, self.stdout, self.stderr)
+        if options["action"] == "tod":
+            return tod_cli.run(options)
+        if analytics_cli.wants_analytics(options):
+            return analytics_cli.run(options)
         client = self._client(options)
         with client:
             if options["action"] == "fetch":
@@ -188,7 +207,7 @@ class Command(BaseCommand):
         schedule_id, utctime = options["schedule_id"], options.get("utctime")
         if not options["local"]:
             answer = client.schedule_next(schedule_id, utctime_ms=utctime)
-            return {"status": answer.status, "label": answer.label, "next_change": _iso(answer.next_change)}
+            return {"status": answer.status, "label": answer.label, "next_change": iso_utc(answer.next_change)}
         try:
             from wallboard.schedules.engine import evaluate
         except ImportError:
@@ -199,7 +218,7 @@ class Command(BaseCommand):
         at = datetime.fromtimestamp(utctime / 1000, tz=UTC) if utctime is not None else datetime.now(UTC)
         state = evaluate(schedule, at, options.get("tenant_tz") or settings.TIME_ZONE)
         label = getattr(state, "label", None) or status_label(state.status)
-        return {"status": state.status, "label": label, "next_change": _iso(state.next_change)}
+        return {"status": state.status, "label": label, "next_change": iso_utc(state.next_change)}
 
 
 def _queue_ids(text: str | None) -> list[str]:
@@ -211,6 +230,3 @@ def _plain(result: Any) -> Any:
         return [item.to_dict() for item in result]
     return result.to_dict()
 
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment is not None else None
