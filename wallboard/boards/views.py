@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -97,6 +98,17 @@ def kiosk_preview(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "boards/kiosk.html", _board_context(board, "kiosk", []))
 
 
+# How a display shows its board, kept in its link and carried to /kiosk/ (docs/admin.md,
+# "Display options"); display-options.js reads them. Nothing else of the query is passed on.
+DISPLAY_OPTIONS = ("theme", "palette", "lite", "shift")
+
+
+def _display_options(request: HttpRequest) -> str:
+    """The display options of the link as a query string for the kiosk's address ("" if none)."""
+    kept = {name: request.GET[name][:8] for name in DISPLAY_OPTIONS if request.GET.get(name)}
+    return f"?{urlencode(kept)}" if kept else ""
+
+
 @never_cache
 def display_exchange(request: HttpRequest, token: str) -> HttpResponse:
     """Swap a display token for the display cookie and send the TV to /kiosk/.
@@ -109,7 +121,7 @@ def display_exchange(request: HttpRequest, token: str) -> HttpResponse:
         reason = "unknown" if display is None else "revoked or expired"
         log.warning("display link refused (%s)", reason, extra={"display_id": getattr(display, "pk", None)})
         return _denied(request, "It may have been revoked, replaced by a newer link, or expired.")
-    response = HttpResponseRedirect(reverse("boards:kiosk"))
+    response = HttpResponseRedirect(reverse("boards:kiosk") + _display_options(request))
     _set_display_cookie(response, display)
     response["Referrer-Policy"] = "no-referrer"
     return response

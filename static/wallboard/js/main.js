@@ -13,10 +13,11 @@ import { formatClock, toMillis } from "./format.js";
 import { BoardConnection, websocketUrl } from "./protocol.js";
 import { KioskView } from "./render-kiosk.js";
 import { SupervisorView } from "./render-supervisor.js";
-import { alertKeys, setAttr, setName, setText } from "./render-common.js";
+import { alertKeys, setAttr, setIcon, setName, setText } from "./render-common.js";
 import { disableSound, enableSound, playAlert, soundEnabled } from "./sound.js";
 import { renderAnnouncements } from "./announcements.js";
 import { renderCampaigns } from "./campaigns.js";
+import { setupDisplayOptions, withDisplayOptions } from "./display-options.js";
 
 const RELOAD_GUARD_KEY = "wb-last-reload";
 const RELOAD_MIN_GAP_MS = 15000;
@@ -81,6 +82,7 @@ const STATUS_TEXT = {
   pending: "Waiting for the first data from 8x8",
 };
 const STATUS_FALLBACK = "8x8 is having trouble";
+const BANNER_ICONS = { alert: "alert", warn: "warning", info: "info" };
 
 class Board {
   constructor(config) {
@@ -115,6 +117,7 @@ class Board {
 
   start() {
     this._applyTheme(this.params.get("theme") || this.config.theme);
+    this.options = setupDisplayOptions(this.mode, this.params);
     this._setupSound();
     const rotation = this.mode === "kiosk" ? this.config.rotation.filter((r) => r && (r.ws_path || r.ws_url)) : [];
     if (rotation.length > 1) {
@@ -240,7 +243,8 @@ class Board {
     if (msg.action === "reload") {
       window.location.reload();
     } else if (msg.action === "switch" && typeof msg.url === "string") {
-      const target = new URL(msg.url, window.location.href);
+      // The TV keeps its display options (?lite=1…) on the board it is switched to.
+      const target = withDisplayOptions(new URL(msg.url, window.location.href), this.params);
       if (target.origin === window.location.origin) window.location.assign(target.href);
     }
   }
@@ -286,6 +290,9 @@ class Board {
     if (show) {
       setText(node.querySelector(".banner-text") || node, text);
       setAttr(node, "data-level", level);
+      // A shape per level as well as a colour (issue 20).
+      const svg = node.querySelector("svg.icon");
+      if (svg) setIcon(svg, BANNER_ICONS[level] || "warning");
     }
     const detailEl = node.querySelector(".banner-detail");
     const shown = show && detail && detail !== text ? detail : "";
@@ -354,7 +361,7 @@ class Board {
     const now = Date.now() + this.offsetMs;
     setText(this.clockEl, formatClock(now, { timeZone: this.config.time_zone }));
     this._renderAsOf();
-    this.view.tick(now);
+    if (this.options.viewTickDue(now)) this.view.tick(now);
     if (this.isStale || (this.closedSince && this.connState !== "open")) this._renderBanners();
   }
 }

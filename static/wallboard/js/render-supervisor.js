@@ -54,7 +54,8 @@ class QueueRow {
       this.cells.clear();
       this.sparkCell.remove();
       for (const name of names) {
-        const cell = el("td", "q-metric num", { "data-metric": name, "data-state": "ok" });
+        // data-label: the metric's name on a phone, where rows become cards without a head.
+        const cell = el("td", "q-metric num", { "data-metric": name, "data-state": "ok", "data-label": metricInfo(name).label });
         this.cells.set(name, { cell });
         this.el.appendChild(cell);
       }
