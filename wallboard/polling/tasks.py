@@ -1,7 +1,9 @@
 """Celery tasks: thin shells over the polling modules, each with a time limit.
 
-One beat sends `tick` every second; the tick enqueues the polls that are due. Poll tasks
-expire before the next cycle, so after an outage a backlog is dropped instead of replayed.
+A beat sends `tick` every second; the tick enqueues the polls that are due. Any number of
+beats may run (docker-compose.yml runs two): each due poll is claimed once, atomically in
+Redis (wallboard.polling.due). Poll tasks expire before the next cycle, so after an outage a
+backlog is dropped instead of replayed.
 """
 
 from __future__ import annotations
@@ -21,10 +23,8 @@ log = get_task_logger(__name__)
 @shared_task(ignore_result=True, soft_time_limit=5, time_limit=8)
 def tick() -> int:
     """Enqueue every poll and schedule refresh that is due."""
-    due = dispatch.claim_due_polls()
-    intervals = dispatch.poll_intervals([t for t, _ in due])
-    for tenant_id, eta in due:
-        interval = intervals.get(tenant_id, 10)
+    due = dispatch.claim_polls()
+    for tenant_id, eta, interval in due:
         poll_tenant.apply_async(
             (tenant_id,),
             eta=datetime.fromtimestamp(eta, UTC),
@@ -47,12 +47,16 @@ _POLL_TIME_LIMIT: Any = 9.5
 def poll_tenant(tenant_id: int) -> str:
     """One poll cycle of one tenant."""
     try:
-        return cycle.poll_tenant(tenant_id).outcome
+        outcome = cycle.poll_tenant(tenant_id).outcome
     except SoftTimeLimitExceeded:
         # Cut in the middle of a request, maybe: 8x8 may still be answering it.
         dispatch.hold_upstream(tenant_id)
         log.warning("tenant %s: poll ran over its time limit", tenant_id)
         return "timeout"
+    if outcome == "disabled":
+        # Disabled or deleted without the signal reaching Redis: stop claiming it.
+        dispatch.forget_tenant(tenant_id)
+    return outcome
 
 
 @shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
