@@ -6,7 +6,13 @@ Bodies are generated in the shape the vendor documents (both aliases, sentinels,
 elements), served by a plain HTTP server in a *separate process* (so its CPU is not counted),
 and fetched and parsed through the real VccClient over a kept-alive connection. CPU time is
 time.process_time() around each call: the poll task's cost per cycle, with the network wait
-excluded. Target: <= 30 ms CPU for agents + queues together, per format.
+excluded.
+
+Each format's floor is timed in the same run, interleaved with the figures (bench/floor.py):
+orjson.loads of the same JSON bodies, expat parsing the same XML bodies to events. Target: the
+parse into records (agents + queues) <= 2x its floor, for each format; the exit status says
+whether it is met. The Intel machine's absolute target (<= 30 ms CPU for agents + queues
+fetched and parsed) is printed as a note.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import platform
 import random
 import statistics
@@ -24,11 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import floor  # noqa: E402
 from wallboard.polling import collector  # noqa: E402
 from wallboard.vcc.client import VccClient  # noqa: E402
 from wallboard.vcc.parse import parse_agents, parse_queues  # noqa: E402
 
-TARGET_MS = 30.0
+TARGET_MS = 30.0  # the absolute target on the Intel machine of docs/performance.md (a note now)
+TARGET_RATIO = 2.0  # parse into records / its floor, for each format (issue 23)
+FLOORS = {"json": "orjson.loads", "xml": "expat, no handlers"}
 
 
 def agent_fields(i: int, rng: random.Random) -> dict[str, object]:
@@ -155,12 +165,6 @@ def serve(routes: dict[str, bytes], ready: multiprocessing.Queue) -> None:
     httpd.serve_forever()
 
 
-def cpu_ms(call) -> float:
-    started = time.process_time()
-    call()
-    return (time.process_time() - started) * 1000
-
-
 def summary(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -176,7 +180,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{multiprocessing.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{multiprocessing.cpu_count()} CPUs ({model}), Python {platform.python_version()}, load average {load}"
 
 
 def main() -> int:
@@ -194,39 +199,42 @@ def main() -> int:
     port = ready.get(timeout=10)
     if not args.default_gc:
         collector.tune()  # as every worker process does (wallboard/celery.py)
-    print(f"{machine()}; {time.strftime('%Y-%m-%d')}")
+    print(f"{machine()}; {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"{args.agents} agents, {args.queues} queues, {args.repeat} repetitions; bodies:", end="")
     print("".join(f" {path.rsplit('/', 1)[1]} {len(body) / 1e6:.2f} MB" for path, body in routes.items()))
 
     worst = 0.0
+    ratios: dict[str, float] = {}
     try:
         for fmt in ("xml", "json"):
             client = VccClient(f"http://127.0.0.1:{port}", "bench", "bench-token", fmt=fmt)
             assert len(client.agents()) == args.agents and len(client.queues()) == args.queues  # warm up, check
-            agents, queues, both = [], [], []
-            for _ in range(args.repeat):
-                a = cpu_ms(client.agents)
-                q = cpu_ms(client.queues)
-                agents.append(a)
-                queues.append(q)
-                both.append(a + q)
             suffix = "" if fmt == "xml" else ".json"
-            agents_body = routes[f"/api/rtstats/stats/agents{suffix}"]
-            queues_body = routes[f"/api/rtstats/stats/queues{suffix}"]
-            parse_only = [
-                cpu_ms(lambda a=agents_body, q=queues_body: (parse_agents(a), parse_queues(q)))
-                for _ in range(args.repeat)
-            ]
-            print(f"{fmt:4}  agents          {summary(agents)}")
-            print(f"{fmt:4}  queues          {summary(queues)}")
-            print(f"{fmt:4}  agents+queues   {summary(both)}   (parse only: {summary(parse_only)})")
+            pair = (routes[f"/api/rtstats/stats/agents{suffix}"], routes[f"/api/rtstats/stats/queues{suffix}"])
+            floor_of = floor.xml_floor if fmt == "xml" else floor.json_floor
+            # Floor, parse and fetch-and-parse interleaved round by round (bench/floor.py).
+            floors, samples = floor.interleaved(lambda p=pair, f=floor_of: f(p), {
+                "parse": lambda p=pair: (parse_agents(p[0]), parse_queues(p[1])),
+                "agents": client.agents,
+                "queues": client.queues,
+            }, args.repeat)
+            both = [a + q for a, q in zip(samples["agents"], samples["queues"], strict=True)]
+            ratios[fmt] = floor.ratio(samples["parse"], floors)
+            print(f"{fmt:4}  agents          {summary(samples['agents'])}")
+            print(f"{fmt:4}  queues          {summary(samples['queues'])}")
+            print(f"{fmt:4}  agents+queues   {summary(both)}   (parse only: {summary(samples['parse'])})")
+            print(f"{fmt:4}  floor ({FLOORS[fmt]}) {summary(floors)};  parse / floor {ratios[fmt]:.2f}x,"
+                  f"  fetch+parse / floor {floor.ratio(both, floors):.2f}x  (target parse <= {TARGET_RATIO:.0f}x)")
             worst = max(worst, statistics.median(both))
             client.close()
     finally:
         server.terminate()
-    verdict = "met" if worst <= TARGET_MS else "NOT met"
-    print(f"target <= {TARGET_MS:.0f} ms CPU (median) for agents+queues: {verdict} (worst format {worst:.1f} ms)")
-    return 0 if worst <= TARGET_MS else 1
+    ok = all(r <= TARGET_RATIO for r in ratios.values())
+    print(f"target parse <= {TARGET_RATIO:.0f}x its floor (median of interleaved rounds): "
+          + ", ".join(f"{fmt} {r:.2f}x" for fmt, r in ratios.items()) + f": {'met' if ok else 'NOT met'}")
+    print(f"(note, the Intel machine's absolute target: <= {TARGET_MS:.0f} ms CPU for agents+queues; "
+          f"worst format here {worst:.1f} ms)")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

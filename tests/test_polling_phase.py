@@ -10,8 +10,9 @@ from tests.pipeline_helpers import Clock, make_board
 from wallboard.live import store
 from wallboard.polling.cycle import poll_tenant
 from wallboard.polling.dispatch import hold_upstream, upstream_held
-from wallboard.polling.phase import PHASE_PROBE_EVERY, PHASE_STEP, plan_next_poll
+from wallboard.polling.phase import PHASE_PROBE_EVERY, PHASE_STEP, fingerprint, plan_next_poll
 from wallboard.simulator.server import SimulatorServer
+from wallboard.vcc.records import Agent, Queue
 
 INTERVAL = 10.0
 
@@ -48,14 +49,24 @@ def test_it_does_not_drift_late_when_the_worker_runs_late(redis_client):
     assert max(fresh_ages(polls[20:], 1000.0)) <= PHASE_STEP + 0.1
 
 
+def answer(refreshed: float) -> str:
+    """An answer as fingerprinted: agents' time in status grows with upstream's clock, as 8x8's does."""
+    agents = [Agent(f"a{i}", time_in_status=int(refreshed - since)) for i, since in enumerate((500.5, 900.2, 1300.7))]
+    return fingerprint(agents, [Queue("q1", day_queued=round(refreshed))])
+
+
 def test_it_follows_an_upstream_whose_refresh_moved(redis_client):
-    polls = run_phase_lock(refresh_phase=1000.0, start=1003.0, cycles=30)
-    t, after = polls[-1][0], []
+    t = 1003.0
+    for _ in range(30):
+        t = plan_next_poll(1, INTERVAL, t, answer(1000.0 + INTERVAL * math.floor((t - 1000.0) / INTERVAL)))
+    after = []
     moved = 1000.0 + 4.0  # upstream restarted: its refresh now comes 4 s later in the cycle
     for _ in range(30):
         window = math.floor((t - moved) / INTERVAL)
         after.append((t, window))
-        t = plan_next_poll(1, INTERVAL, t, f"moved {window}")
+        # New data at once (the restart rebuilt the cache), then every 10 s, only 6 s older than
+        # before: the agents' time in status tells (wallboard.polling.phase.upstream_advance).
+        t = plan_next_poll(1, INTERVAL, t, answer(moved + INTERVAL * window))
     assert max(fresh_ages(after[10:], moved)) <= PHASE_STEP + 1e-6
 
 

@@ -108,3 +108,41 @@ def test_it_refreshes_by_itself_on_its_own_clock():
             time.sleep(0.02)
     finally:
         server.stop()
+
+
+def refresh_ms(sim) -> int:
+    return requests.get(sim.base_url + "/_sim/state", timeout=10).json()["last_refresh_ms"]
+
+
+def test_it_moves_its_refresh_phase_from_the_next_refresh_on(sim, clock):
+    clock.t = START + 8
+    served = fetch(sim, PATHS[0])
+    moved = requests.post(sim.base_url + "/_sim/config", json={"refresh_phase": 9}, timeout=10)
+
+    assert moved.status_code == 200 and moved.json()["refresh_phase"] == 9
+    clock.t = START + 8.9  # the new phase's window began at START - 1: older than the one served, kept
+    assert fetch(sim, PATHS[0]) == served and refresh_ms(sim) == START * 1000
+    clock.t = START + 9
+    assert fetch(sim, PATHS[0]) != served and refresh_ms(sim) == (START + 9) * 1000
+    served = fetch(sim, PATHS[0])
+    clock.t = START + 18.9  # the old phase's refresh (START + 10) no longer happens
+    assert fetch(sim, PATHS[0]) == served
+
+
+def test_it_moves_its_refresh_phase_earlier(sim, clock):
+    served = fetch(sim, PATHS[0])
+    sim.set_refresh_phase(-3)  # 3 s earlier: refreshes at 7 s past each 10 s
+
+    clock.t = START + 6.9
+    assert fetch(sim, PATHS[0]) == served
+    clock.t = START + 7
+    assert fetch(sim, PATHS[0]) != served and refresh_ms(sim) == (START + 7) * 1000
+
+
+@pytest.mark.parametrize("body", ['{"refresh_phase": "3"}', '{"refresh_phase": true}', '{"refresh_phase": null}',
+                                  '{"refresh_phase": NaN}'])
+def test_it_refuses_a_refresh_phase_that_is_not_a_number(sim, body):
+    answer = requests.post(sim.base_url + "/_sim/config", data=body, timeout=10)
+
+    assert answer.status_code == 400
+    assert sim.refresh_phase == 0

@@ -638,3 +638,29 @@ def test_it_refuses_the_first_bad_record_of_a_long_list():
     items[400] = "not a record"
     with pytest.raises(MalformedError, match="expected a JSON object"):
         parse_agents(json.dumps({"agent": items}).encode())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    first=st.lists(st.sampled_from([*AGENT_NAMES[:12], "AGENT-ID", "unknown-x"]), max_size=5, unique=True),
+    second=st.lists(st.sampled_from([*AGENT_NAMES[:12], "all-day-accepted-count", "unknown-y"]), max_size=5, unique=True),
+    count=st.integers(2, 7),
+    data=st.data(),
+)
+def test_it_reads_alternating_json_layouts_column_by_column_as_record_by_record(first, second, count, data):
+    layouts = [["agent-id", *first], [*second, "agent-id"]]
+    kinds = [{name: data.draw(column_kinds) for name in layout} for layout in layouts]
+    items = [{name: data.draw(kind) for name, kind in kinds[i % 2].items()} for i in range(count)]
+
+    assert_same_every_way_json(parse_agents, "agent", items)
+
+
+def test_it_reads_queues_alternating_day_and_all_day_names_in_one_parse():
+    queues = [{"queue-id": i, f"{'all-day' if i % 2 else 'day'}-accepted": i, "queue-name": f" Q{i} "} for i in range(600)]
+    body = json.dumps({"queue": queues}).encode()
+
+    found = parse_queues(body)
+
+    assert route(body, "queues") == "json-records"
+    assert found == parse_queues(via_records(body))
+    assert [(q.queue_id, q.day_accepted, q.queue_name) for q in found[:2]] == [("0", 0, "Q0"), ("1", 1, "Q1")]

@@ -33,7 +33,7 @@ import select
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -190,11 +190,20 @@ class SimulatorServer:
         self._cache_lock = threading.Lock()
         self._cache: render.StatsBodies | None = None
         self._cache_tick: int | None = None
+        # The statistics cache refreshes at `refresh_phase` s past each multiple of 10 s of
+        # simulated time; POST /_sim/config {"refresh_phase": s} moves it (bench/freshness.py's
+        # phase jump). After a move no window older than the one served is ever built again.
+        self.refresh_phase = 0.0
+        self._cache_start = 0.0
+        self._no_window_before = -math.inf
         self._refreshed_real = 0.0
         self._stop = threading.Event()
         self._httpd: _Server | None = None
         self._threads: list[threading.Thread] = []
         self._in_flight: Counter[str] = Counter()
+        # (wall time, tenant, endpoint kind) of each API request after auth parsing, newest last:
+        # per-tenant calls and gaps for tests and bench/tenants.py (not in /_sim/state: too long).
+        self.request_log: deque[tuple[float, str, str]] = deque(maxlen=200_000)
         self._reset_counters_locked()
 
     # --- life cycle ----------------------------------------------------------------------
@@ -248,12 +257,15 @@ class SimulatorServer:
 
     def stats(self) -> render.StatsBodies:
         """The bodies of the current 10-second window, rebuilt when simulated time leaves it."""
-        tick = math.floor(self.now() / REFRESH_SECONDS)
+        start = self._window_start(self.now())
         with self._cache_lock:
-            if self._cache is None or self._cache_tick != tick:
-                agents, queues = self.model.at(tick * REFRESH_SECONDS)
+            if self._cache is None or self._cache_tick is None or (
+                start != self._cache_start and start > self._no_window_before
+            ):
+                agents, queues = self.model.at(start)
                 self._cache = render.render_stats(agents, queues)
-                self._cache_tick = tick
+                self._cache_tick = math.floor(start / REFRESH_SECONDS)
+                self._cache_start = start
                 self._refreshed_real = time.time()
                 with self._lock:
                     self._refresh_count += 1
@@ -265,8 +277,19 @@ class SimulatorServer:
                 self.stats()
             except Exception:  # keep refreshing; one bad tick must not kill the simulator
                 log.exception("simulator refresh failed")
-            until_next = ((math.floor(self.now() / REFRESH_SECONDS) + 1) * REFRESH_SECONDS - self.now()) / self.speed
+            now = self.now()
+            until_next = (self._window_start(now) + REFRESH_SECONDS - now) / self.speed
             self._stop.wait(min(1.0, max(0.005, until_next + 0.001)))
+
+    def _window_start(self, now: float) -> float:
+        """Simulated time of the latest refresh at or before `now`."""
+        return math.floor((now - self.refresh_phase) / REFRESH_SECONDS) * REFRESH_SECONDS + self.refresh_phase
+
+    def set_refresh_phase(self, seconds: float) -> None:
+        """Move the refresh clock: later or earlier within the 10 s window, from the next refresh on."""
+        with self._cache_lock:
+            self.refresh_phase = seconds % REFRESH_SECONDS
+            self._no_window_before = self._cache_start
 
     # --- counters and state ---------------------------------------------------------------
 
@@ -274,6 +297,7 @@ class SimulatorServer:
         self._requests: Counter[str] = Counter({k: 0 for k in ENDPOINT_KINDS})
         self._by_api: Counter[str] = Counter({"rtstats": 0, "schedules": 0})
         self._gateway_requests = 0
+        self._by_tenant: Counter[tuple[str, str]] = Counter()
         self._responses: Counter[str] = Counter()
         self._busy: Counter[str] = Counter({rule: 0 for rule in BUSY_RULES})
         self._max_in_flight: Counter[str] = Counter({t: self._in_flight.get(t, 0) for t in self.tenants})
@@ -290,17 +314,17 @@ class SimulatorServer:
         self.stats()
         now = self.now()
         with self._lock:
-            tick = self._cache_tick or 0
             return {
                 "now": datetime.fromtimestamp(now, UTC).isoformat(),
                 "now_ms": int(now * 1000),
-                "last_refresh_ms": tick * REFRESH_SECONDS * 1000,
+                "last_refresh_ms": round(self._cache_start * 1000),
                 "last_refresh_real_ms": int(self._refreshed_real * 1000),
                 "refresh_count": self._refresh_count,
                 "refresh_seconds": REFRESH_SECONDS,
                 "requests": dict(self._requests),
                 "requests_by_api": dict(self._by_api),
                 "gateway_requests": self._gateway_requests,
+                "requests_by_tenant": _by_tenant(self._by_tenant),
                 "responses": dict(self._responses),
                 "busy_rejections": sum(self._busy.values()),
                 "busy_by_rule": dict(self._busy),
@@ -312,7 +336,7 @@ class SimulatorServer:
                 "config": {
                     "seed": self.seed, "agents": self.n_agents, "queues": self.n_queues, "speed": self.speed,
                     "latency_ms": self.latency_ms, "tenant_tz": self.tenant_tz_name, "tenants": sorted(self.tenants),
-                    "max_customers": self.max_customers,
+                    "max_customers": self.max_customers, "refresh_phase": self.refresh_phase,
                 },
             }
 
@@ -373,6 +397,9 @@ class SimulatorServer:
             creds = gateway_credentials(h.headers)
         else:
             creds = basic_auth(h.headers.get("Authorization"))
+        with self._lock:
+            self._by_tenant[(creds[0] if creds else "", route.kind)] += 1
+            self.request_log.append((time.time(), creds[0] if creds else "", route.kind))
         h.slot = self._enter(creds[0] if creds else "")
         try:
             self._serve_api(h, route, url.query, creds)
@@ -614,6 +641,11 @@ class SimulatorServer:
                 self.latency_ms = latency
             if "max_customers" in spec:
                 self.max_customers = _customer_limit(spec["max_customers"])
+            if "refresh_phase" in spec:
+                phase = spec["refresh_phase"]
+                if not isinstance(phase, int | float) or isinstance(phase, bool) or not math.isfinite(phase):
+                    raise ValueError("refresh_phase must be a number of seconds")
+                self.set_refresh_phase(float(phase))
             return 200, self.state()["config"]
         return 404, {"error": f"no control action {method} {path}"}
 
@@ -669,6 +701,14 @@ def _release(h: _Handler) -> None:
     slot = getattr(h, "slot", None)
     if slot is not None:
         slot.release()
+
+
+def _by_tenant(counts: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """{tenant: {endpoint kind: requests}} from the (tenant, kind) counter."""
+    out: dict[str, dict[str, int]] = {}
+    for (tenant, kind), n in counts.items():
+        out.setdefault(tenant, {})[kind] = n
+    return out
 
 
 def _customer_limit(value: object) -> int | None:

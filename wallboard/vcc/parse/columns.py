@@ -34,32 +34,68 @@ CHUNK = 256
 _PLAIN_TYPES = {str, int, bool, type(None)}
 
 
-def records(body: bytes, rt: RecordType[R]) -> list[R] | None:
-    """The usual answer, read straight through orjson and column by column; else None.
+def records(body: bytes, rt: RecordType[R]) -> tuple[list[R] | None, bool]:
+    """The usual answer, read straight through orjson and column by column.
+
+    Returns (records, uniform): records are None unless every value was usual; uniform says
+    whether all records shared one layout (the `json-columns` route) or several repeated
+    (`json-records`, e.g. queues alternating `day-*` and `all-day-*`: read here too, so that
+    such a body is not parsed a second time; bench/parse.py's profile had its queues at 4x the
+    orjson floor, half of it the second parse).
 
     `load.load_json` first scans the whole body for integers orjson would read as floats; here
     that scan is not needed: the columns accept no float at all (an integer beyond 64 bits
     would have become one), so whatever they accept is exactly what `json.loads` would give.
     """
     if body.startswith(codecs.BOM_UTF8):
-        return None
+        return None, False
     try:
         items = as_list(unwrap(orjson.loads(body), rt.plural, rt.singular, rt.wire_key))
     except (orjson.JSONDecodeError, MalformedError):
-        return None  # the general path reads it again and decides, with its own error
+        return None, False  # the general path reads it again and decides, with its own error
     if len(items) < 2 or set(map(type, items)) != {dict}:
-        return None
+        return None, False
     names = tuple(items[0])
-    if not names or not all(map(names.__eq__, map(tuple, items))):
-        return None
+    if not names:
+        return None, False
+    if not all(map(names.__eq__, map(tuple, items))):
+        return _layouts(items, rt), False
     plan = plan_for(rt, names, lower=True)
     out: list[R] = []
     for start in range(0, len(items), CHUNK):
         chunk = json_columns(plan, items[start : start + CHUNK], exact=False)
         if chunk is None:
-            return None
+            return None, True
         out += chunk
+    return out, True
+
+
+class _Unusual(Exception):
+    """A layout's values need the general path (which reads and decides again)."""
+
+
+def _layouts(items: list[dict[str, Any]], rt: RecordType[R]) -> list[R] | None:
+    """Records of several layouts, each column by column as the general path would; else None.
+
+    The general path (`stats._json_records`) drops empty items and reads a lone record of its
+    layout record by record; neither changes a record, and an empty one has no id, so here it
+    is left to that path.
+    """
+    out: list[R] = []
+    try:
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start : start + CHUNK]
+            out += by_layout([(plan_for(rt, tuple(item), lower=True), item) for item in chunk], _convert)
+    except _Unusual:
+        return None
     return out
+
+
+def _convert(plan: Plan[R], items: list[dict[str, Any]]) -> list[R]:
+    found = json_columns(plan, items, exact=False)
+    if found is None:
+        raise _Unusual
+    return found
 
 
 def json_columns(plan: Plan[R], items: list[dict[str, Any]], exact: bool) -> list[R] | None:

@@ -37,9 +37,9 @@ _TEXTS = attrgetter("text")
 def read(body: bytes, rt: RecordType[R]) -> tuple[list[R], Route]:
     """The records of an answer, and which way they were read."""
     if kind(body) == "json":
-        found = columns.records(body, rt)
+        found, uniform = columns.records(body, rt)
         if found is not None:
-            return found, "json-columns"
+            return found, "json-columns" if uniform else "json-records"
         return _json_records(body, rt), "json-records"
     found = strict_xml.records(body, rt)
     if found is not None:
