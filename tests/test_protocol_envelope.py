@@ -74,7 +74,9 @@ async def test_every_message_type_through_the_real_consumer_follows_the_envelope
     await comm.send_json_to({"type": "resync"})
     snapshot = assert_envelope(await receive(comm), "snapshot")
     assert (snapshot["epoch"], snapshot["seq"], snapshot["as_of"]) == (patch["epoch"], 2, patch["as_of"])
-    assert set(snapshot["data"]) == {"board", "queues", "groups", "agents", "announcements", "campaigns"}
+    assert set(snapshot["data"]) == {
+        "board", "queues", "groups", "agents", "announcements", "campaigns", "leaderboard", "occupancy", "day_totals"
+    }
 
     # Control messages carry the board's current epoch, seq and as_of, and do not advance seq.
     await asend_display_control(display.pk, "reload")

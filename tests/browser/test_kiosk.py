@@ -7,6 +7,7 @@ import time
 
 import pytest
 from playwright.sync_api import expect
+from test_agent_tiles_page import with_agent_tiles
 from wb_harness import Session, iso, make_board_state
 
 from wallboard.boards.models import DEFAULT_QUEUE_METRICS
@@ -312,11 +313,14 @@ def test_it_follows_control_messages(harness, kiosk_page, page):
     assert harness.pages.hits["/other/"] == 2
 
 
+@pytest.mark.parametrize("tiles", [False, True], ids=["", "agent-tiles"])
 @pytest.mark.parametrize("size", ["1280x720", "1920x1080", "3840x2160"])
-def test_it_fits_the_screen_without_scrollbars(kiosk_page, page, size):
+def test_it_fits_the_screen_without_scrollbars(kiosk_page, page, size, tiles):
     width, height = (int(v) for v in size.split("x"))
     page.set_viewport_size({"width": width, "height": height})
     state = make_board_state(queues=12, groups=3, agents=60, metrics=DEFAULT_QUEUE_METRICS)
+    if tiles:  # the agent performance strip (issue 20) takes up to 30 % of the height
+        state = with_agent_tiles(state, size=20)
     state["queues"]["115"]["states"] = {"queue_size": "alert", "longest_wait_time": "warn"}
     state["queues"]["118"]["name"] = "A queue with a really rather long name for a TV"
     open_board(kiosk_page, page, state)

@@ -275,6 +275,9 @@ class BoardAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "tenant", "preview"]}),
         ("Layout", {"fields": ["theme", "queue_metrics", "show_agents", "hide_logged_out", "mute_when_closed", "page_seconds"]}),
+        ("Agent performance", {"fields": ["leaderboard", "leaderboard_size", "leaderboard_min_count",
+                                          "show_occupancy", "show_day_totals"],
+                               "description": "Tiles from the agents' day figures 8x8 already sends (docs/admin.md)."}),
         ("Who may see it", {"fields": ["viewers", "viewer_groups"],
                             "description": "Supervisors see only boards granted to them or to one of their groups; staff see all."}),
     ]

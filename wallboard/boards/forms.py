@@ -404,8 +404,10 @@ class ThresholdForm(CatalogueFormMixin, forms.ModelForm):
         fields = ["metric", "queue_id", "direction", "warn", "alert"]
 
     def use_catalogue(self, catalogue: Catalogue) -> None:
+        # Occupancy thresholds name an agent group (agent performance tiles, agent_stats).
+        targets = {**{g: f"Agent group: {name}" for g, name in catalogue.agent_groups.items()}, **catalogue.queues}
         self.fields["queue_id"] = id_field(
-            catalogue.queues, catalogue.saved_queues, "queues", catalogue, required=False, blank="Every queue and group"
+            targets, catalogue.saved_queues, "queues", catalogue, required=False, blank="Every queue and group"
         )
         self.fields["queue_id"].label = "Queue"
         if not catalogue.queues:
@@ -477,9 +479,36 @@ class BoardForm(forms.ModelForm):
             "hide_logged_out",
             "mute_when_closed",
             "page_seconds",
+            "leaderboard",
+            "leaderboard_size",
+            "leaderboard_min_count",
+            "show_occupancy",
+            "show_day_totals",
             "viewers",
             "viewer_groups",
         ]
+
+    # Agent performance tiles: a form posted without them (an older page, a script) keeps what is stored.
+    KEPT_WHEN_EMPTY = ("leaderboard", "leaderboard_size", "leaderboard_min_count")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.KEPT_WHEN_EMPTY:
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def _kept(self, name: str):
+        value = self.cleaned_data.get(name)
+        return getattr(self.instance, name) if value in (None, "") else value
+
+    def clean_leaderboard(self) -> str:
+        return self._kept("leaderboard")
+
+    def clean_leaderboard_size(self) -> int:
+        return self._kept("leaderboard_size")
+
+    def clean_leaderboard_min_count(self) -> int:
+        return self._kept("leaderboard_min_count")
 
     def clean_queue_metrics(self) -> list[str]:
         chosen = set(self.cleaned_data.get("queue_metrics") or [])

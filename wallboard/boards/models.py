@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.boards.crypto import EncryptedTextField
 from wallboard.boards.validators import validate_tenant_name, validate_token
@@ -53,6 +54,19 @@ QUEUE_METRICS = [
     ("thirty_min_longest_wait_time", "Longest wait 30 min (s)"),
 ]
 METRIC_NAMES = [name for name, _ in QUEUE_METRICS]
+# Thresholds also work on the agent performance tiles (wallboard.boards.agent_stats).
+AGENT_TILE_METRICS = [
+    ("occupancy", "Occupancy % (agent group)"),
+    ("agent_accepted", "Leaderboard: accepted today"),
+    ("agent_aht", "Leaderboard: avg handling time (s)"),
+    ("day_avg_duration", "Day totals: avg handling time (s)"),
+]
+THRESHOLD_METRICS = QUEUE_METRICS + AGENT_TILE_METRICS
+OCCUPANCY_HELP = (
+    "Occupancy % = (handling time + wrap-up time) ÷ (logged-in time − break time) × 100, summed over "
+    "the group's agents since the start of the day (8x8's day-processing-time, day-wrap-up-time, "
+    "day-login-time and day-break-time); empty when no time is left after breaks."
+)
 DEFAULT_QUEUE_METRICS = [
     "queue_size",
     "longest_wait_time",
@@ -131,64 +145,64 @@ class Tenant(models.Model):
     base_url = models.CharField(
         "platform URL",
         max_length=200,
-        help_text="The platform you log in to, e.g. https://vcc-na4.8x8.com (https only; loopback hosts may use http).",
+        help_text=_("The platform you log in to, e.g. https://vcc-na4.8x8.com (https only; loopback hosts may use http)."),
     )
     tenant_name = models.CharField(
         "8x8 tenant name", max_length=100, validators=[validate_tenant_name],
-        help_text="Used as the user name in API calls.",
+        help_text=_("Used as the user name in API calls."),
     )
     token = EncryptedTextField(
-        "data request token", validators=[validate_token], help_text="Stored encrypted; never shown again."
+        "data request token", validators=[validate_token], help_text=_("Stored encrypted; never shown again.")
     )
     api = models.CharField(
         "statistics API", max_length=8, choices=APIS, default="classic",
-        help_text="The gateway reads each queue on this tenant's boards by id with the API key; agents and "
-        "schedules still use the data request token (the gateway is known to serve queues only).",
+        help_text=_("The gateway reads each queue on this tenant's boards by id with the API key; agents and "
+        "schedules still use the data request token (the gateway is known to serve queues only)."),
     )
     api_key = EncryptedTextField(
         "API key", blank=True, default="", validators=[validate_api_key],
-        help_text="For the statistics gateway. Stored encrypted; never shown again.",
+        help_text=_("For the statistics gateway. Stored encrypted; never shown again."),
     )
     action_token = EncryptedTextField(
         "action token", blank=True, default="", validators=[validate_token],
-        help_text="For campaign control (docs/campaigns.md): 8x8's CC action token, not the data request "
-        "token. Stored encrypted; never shown again.",
+        help_text=_("For campaign control (docs/campaigns.md): 8x8's CC action token, not the data request "
+        "token. Stored encrypted; never shown again."),
     )
     # Issue 17: where agents and queues come from. Schedules always come from the Tenant
     # Schedule API (platform URL, tenant name and token above); v5 has none.
     SOURCES = [("statistics", "Real Time Statistics API"), ("analytics", "Analytics for Contact Center API (v5)")]
     source = models.CharField(
         "statistics source", max_length=10, choices=SOURCES, default="statistics",
-        help_text="Analytics refreshes every 5 s instead of 10 and adds agent reason codes and SLA details; "
-        "it needs an API key and secret from 8x8 Admin Console (docs/admin.md).",
+        help_text=_("Analytics refreshes every 5 s instead of 10 and adds agent reason codes and SLA details; "
+        "it needs an API key and secret from 8x8 Admin Console (docs/admin.md)."),
     )
     analytics_client_id = models.CharField(
         "Analytics API key", max_length=200, blank=True, default="", validators=[validate_analytics_client_id],
-        help_text="The key (OAuth2 client id) of an Admin Console app that includes Analytics for Contact Center.",
+        help_text=_("The key (OAuth2 client id) of an Admin Console app that includes Analytics for Contact Center."),
     )
     analytics_client_secret = EncryptedTextField(
         "Analytics API secret", blank=True, default="", validators=[validate_analytics_client_secret],
-        help_text="Stored encrypted; never shown again.",
+        help_text=_("Stored encrypted; never shown again."),
     )
     analytics_region = models.CharField(
         "Analytics region", max_length=2, choices=[(r, r.upper()) for r in REGIONS], default="us",
-        help_text="Where the Contact Center tenant lives: US, EU, AU (Asia-Pacific) or CA.",
+        help_text=_("Where the Contact Center tenant lives: US, EU, AU (Asia-Pacific) or CA."),
     )
     analytics_tenant_info = models.CharField(
         "tenant info (X-Tenant-Info)", max_length=100, blank=True, default="",
         validators=[validate_analytics_tenant_info],
-        help_text="Only for a multi-tenant account: the tenant id 8x8 gave you.",
+        help_text=_("Only for a multi-tenant account: the tenant id 8x8 gave you."),
     )
     analytics_base_url = models.CharField(
         "Analytics base URL", max_length=200, blank=True, default="",
-        help_text="Leave empty for https://api.8x8.com (a loopback simulator may use http).",
+        help_text=_("Leave empty for https://api.8x8.com (a loopback simulator may use http)."),
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     response_format = models.CharField(max_length=4, choices=FORMATS, default="json")
     poll_interval = models.PositiveIntegerField(
         "poll interval (s)", default=10, validators=[MinValueValidator(5), MaxValueValidator(300)],
-        help_text="8x8 refreshes its statistics every 10 s (the Analytics API every 5 s: an Analytics "
-        "tenant left at 10 is set to 5); polling faster gains nothing.",
+        help_text=_("8x8 refreshes its statistics every 10 s (the Analytics API every 5 s: an Analytics "
+        "tenant left at 10 is set to 5); polling faster gains nothing."),
     )
     schedule_refresh_interval = models.PositiveIntegerField(
         "schedule refresh (s)", default=300, validators=[MinValueValidator(60), MaxValueValidator(86400)]
@@ -282,6 +296,27 @@ class Board(models.Model):
     page_seconds = models.PositiveIntegerField(
         "seconds per agent page", default=12, validators=[MinValueValidator(3), MaxValueValidator(300)]
     )
+    # Agent performance tiles (issue 20; wallboard.boards.agent_stats, docs/admin.md).
+    LEADERBOARDS = [("off", "Off"), ("accepted", "By accepted today"), ("aht", "By average handling time")]
+    leaderboard = models.CharField(
+        max_length=8, choices=LEADERBOARDS, default="off",
+        help_text=_("Top agents of the board's agent groups (all agents when it has none). By average handling "
+        "time: shortest first, only agents with at least the minimum count accepted today."),
+    )
+    leaderboard_size = models.PositiveSmallIntegerField(
+        "leaderboard size", default=5, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    leaderboard_min_count = models.PositiveIntegerField(
+        "minimum accepted for average handling time", default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_("So that one short call does not win the leaderboard."),
+    )
+    show_occupancy = models.BooleanField("show occupancy per agent group", default=False, help_text=OCCUPANCY_HELP)
+    show_day_totals = models.BooleanField(
+        "show day totals per queue", default=False,
+        # xgettext:no-python-format ("% since" is a per cent sign, not a placeholder)
+        help_text=_("Queued, accepted, abandoned, average wait and handling time and SLA % since the start of the day."),
+    )
     viewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="visible_boards")
     viewer_groups = models.ManyToManyField(Group, blank=True, related_name="visible_boards")
     created = models.DateTimeField(auto_now_add=True)
@@ -298,15 +333,15 @@ class BoardQueue(models.Model):
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="queues")
     queue_id = models.CharField(max_length=64)
-    label = models.CharField(max_length=100, blank=True, help_text="Shown instead of the 8x8 queue name.")
-    schedule_id = models.CharField(max_length=64, blank=True, help_text="The 8x8 schedule this queue follows.")
+    label = models.CharField(max_length=100, blank=True, help_text=_("Shown instead of the 8x8 queue name."))
+    schedule_id = models.CharField(max_length=64, blank=True, help_text=_("The 8x8 schedule this queue follows."))
     # Or a ContactNow time-of-day policy (docs/schedules.md), never both.
     contactnow_account = models.ForeignKey(
         "ContactNowAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="queues",
-        verbose_name="ContactNow account", help_text="Instead of an 8x8 schedule: the account of the policy below.",
+        verbose_name=_("ContactNow account"), help_text=_("Instead of an 8x8 schedule: the account of the policy below."),
     )
     tod_policy = models.CharField(
-        "ContactNow policy", max_length=32, blank=True, help_text="The time-of-day policy uid this queue follows."
+        "ContactNow policy", max_length=32, blank=True, help_text=_("The time-of-day policy uid this queue follows.")
     )
     position = models.PositiveIntegerField(default=0)
 
@@ -329,7 +364,7 @@ class QueueGroup(models.Model):
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="queue_groups")
     name = models.CharField(max_length=100)
-    queue_ids = models.JSONField(default=list, help_text="Ids of the queues to aggregate.")
+    queue_ids = models.JSONField(default=list, help_text=_("Ids of the queues to aggregate."))
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -352,7 +387,7 @@ class BoardAgentGroup(models.Model):
     # 8x8's statistics do not say which queues an agent answers; the group is how it is set up.
     queue_ids = models.JSONField(
         default=list, blank=True,
-        help_text="The queues this group's agents answer (optional): supervisors can then filter agents by queue.",
+        help_text=_("The queues this group's agents answer (optional): supervisors can then filter agents by queue."),
     )
 
     class Meta:
@@ -368,9 +403,10 @@ class Threshold(models.Model):
     DIRECTIONS = [("above", "Alert when above"), ("below", "Alert when below")]
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="thresholds")
-    metric = models.CharField(max_length=40, choices=QUEUE_METRICS)
+    metric = models.CharField(max_length=40, choices=THRESHOLD_METRICS)
     queue_id = models.CharField(
-        max_length=64, blank=True, help_text="Leave empty for every queue and group on the board."
+        max_length=64, blank=True, help_text=_("Leave empty for every queue and group on the board. For occupancy: "
+        "an agent group id, or empty for every group. Leaderboard thresholds are board-wide (empty)."),
     )
     direction = models.CharField(max_length=5, choices=DIRECTIONS, default="above")
     warn = models.FloatField()
@@ -389,10 +425,20 @@ class Threshold(models.Model):
     def clean(self) -> None:
         if self.warn is None or self.alert is None:
             return
+        self._clean_agent_tile_metric()
         if self.direction == "above" and self.warn >= self.alert:
             raise ValidationError("With “alert when above”, the warn level must be below the alert level.")
         if self.direction == "below" and self.warn <= self.alert:
             raise ValidationError("With “alert when below”, the warn level must be above the alert level.")
+
+    def _clean_agent_tile_metric(self) -> None:
+        """Occupancy is a percentage; leaderboard rows belong to no queue, so theirs are board-wide."""
+        if self.metric == "occupancy" and not (0 <= self.warn <= 100 and 0 <= self.alert <= 100):
+            raise ValidationError("Occupancy is a percentage: warn and alert must be between 0 and 100.")
+        if self.metric in ("agent_accepted", "agent_aht") and self.queue_id:
+            raise ValidationError({"queue_id": "Leaderboard thresholds apply to the whole board: leave this empty."})
+        if self.metric in ("agent_accepted", "agent_aht", "day_avg_duration") and min(self.warn, self.alert) < 0:
+            raise ValidationError("Counts and times cannot be negative.")
 
 
 def hash_token(token: str) -> str:
@@ -406,7 +452,7 @@ class Display(models.Model):
     name = models.CharField(max_length=100)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
-    expires = models.DateTimeField(null=True, blank=True, help_text="Leave empty for no expiry.")
+    expires = models.DateTimeField(null=True, blank=True, help_text=_("Leave empty for no expiry."))
     revoked = models.DateTimeField(null=True, blank=True, editable=False)
     last_seen = models.DateTimeField(null=True, blank=True, editable=False)
     user_agent = models.CharField(max_length=300, blank=True, editable=False)
@@ -464,16 +510,16 @@ class ContactNowAccount(models.Model):
     name = models.CharField("display name", max_length=100, unique=True)
     base_url = models.CharField(
         "API URL", max_length=200,
-        help_text="The account's API host, e.g. https://api-106.dxi.eu (https only; loopback hosts may use http).",
+        help_text=_("The account's API host, e.g. https://api-106.dxi.eu (https only; loopback hosts may use http)."),
     )
     token = EncryptedTextField(
         "access token", validators=[validate_contactnow_token],
-        help_text="Stored encrypted; never shown again. Tokens expire and are bound to the address that asked "
-        "for them: issue it from this server's address.",
+        help_text=_("Stored encrypted; never shown again. Tokens expire and are bound to the address that asked "
+        "for them: issue it from this server's address."),
     )
     time_zone = models.CharField(
         max_length=64, default="UTC", validators=[validate_time_zone],
-        help_text="The zone the account's policies are written in.",
+        help_text=_("The zone the account's policies are written in."),
     )
     response_format = models.CharField(max_length=4, choices=FORMATS, default="json")
     refresh_interval = models.PositiveIntegerField(
@@ -512,7 +558,7 @@ class TodAudit(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField()
     success = models.BooleanField()
-    answer = models.JSONField(help_text="The API's answer, or the error.")
+    answer = models.JSONField(help_text=_("The API's answer, or the error."))
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -47,6 +47,11 @@ def board_config(board: Board) -> BoardConfig:
             ThresholdConf(t.metric, t.queue_id, t.direction, t.warn, t.alert) for t in board.thresholds.all()
         ),
         sla_source=board.tenant.source,
+        leaderboard=board.leaderboard,
+        leaderboard_size=board.leaderboard_size,
+        leaderboard_min_count=board.leaderboard_min_count,
+        show_occupancy=board.show_occupancy,
+        show_day_totals=board.show_day_totals,
     )
 
 

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, TypedDict, TypeVar
 
+from wallboard.boards import agent_stats
+from wallboard.boards.agent_stats import DayTotalsEntry, LeaderRow, OccupancyEntry
+
 AGENT_STATES = {
     0: "available",
     1: "offered",
@@ -74,6 +77,15 @@ class BoardSection(TypedDict):
     agent_group_queues: dict[str, list[str]]  # agent group id -> the queue ids it answers
     sla_definition: str  # what SLA figures mean with this tenant's source (SLA_DEFINITIONS)
     sla_note: str  # a short note for SLA labels, or ""
+    agent_tiles: AgentTiles  # which agent performance tiles the board shows (agent_stats)
+
+
+class AgentTiles(TypedDict):
+    leaderboard: str  # off, accepted or aht
+    leaderboard_size: int
+    min_count: int  # accepted today an agent needs to be ranked by average handling time
+    occupancy: bool
+    day_totals: bool
 
 
 class Schedule(TypedDict):
@@ -156,6 +168,9 @@ class BoardState(TypedDict):
     agents: dict[str, AgentEntry]
     announcements: list[AnnouncementEntry]
     campaigns: list[CampaignBadge]
+    leaderboard: dict[str, LeaderRow]  # rank ("1".."N") -> row; empty when off
+    occupancy: dict[str, OccupancyEntry]  # agent group id -> entry; empty when off
+    day_totals: dict[str, DayTotalsEntry]  # queue id -> entry; empty when off
 
 
 _Entry = TypeVar("_Entry", QueueEntry, GroupEntry)
@@ -239,6 +254,11 @@ class BoardConfig:
     sla_source: str = "statistics"  # the tenant's statistics source: a key of SLA_DEFINITIONS
     announcements: tuple[AnnouncementEntry, ...] = ()  # the active ones, filled by the poller
     campaigns: tuple[CampaignBadge, ...] = ()  # filled by the poller (wallboard.campaigns.hooks)
+    leaderboard: str = "off"  # agent performance tiles (agent_stats): off, accepted or aht
+    leaderboard_size: int = 5
+    leaderboard_min_count: int = 5
+    show_occupancy: bool = False
+    show_day_totals: bool = False
 
     def schedule_ids(self) -> set[str]:
         return {q.schedule_id for q in self.queues if q.schedule_id}
@@ -274,6 +294,13 @@ def board_section(config: BoardConfig) -> BoardSection:
         "agent_group_queues": {group: list(queues) for group, queues in config.agent_group_queues.items()},
         "sla_definition": SLA_DEFINITIONS.get(config.sla_source, SLA_DEFINITIONS["statistics"])[0],
         "sla_note": SLA_DEFINITIONS.get(config.sla_source, SLA_DEFINITIONS["statistics"])[1],
+        "agent_tiles": {
+            "leaderboard": config.leaderboard,
+            "leaderboard_size": config.leaderboard_size,
+            "min_count": config.leaderboard_min_count,
+            "occupancy": config.show_occupancy,
+            "day_totals": config.show_day_totals,
+        },
     }
 
 
@@ -558,14 +585,70 @@ def compute_board_state(
     """
     before = previous or None
     known = known_schedule_ids(schedules, known_schedules)
+    queues = _queue_entries(config, snapshot.queues, schedules, known, before and before.get("queues") or {}, now)
+    tiles = _agent_tiles(config, snapshot, queues, before)
     return {
         "board": board_section(config),
-        "queues": _queue_entries(config, snapshot.queues, schedules, known, before and before.get("queues") or {}, now),
+        "queues": queues,
         "groups": _group_entries(config, snapshot.queues, schedules, known, before and before.get("groups") or {}, now),
         "agents": _agent_entries(config, snapshot, before and before.get("agents") or {}, now) if config.show_agents else {},
         "announcements": list(config.announcements),
         "campaigns": list(config.campaigns),
+        "leaderboard": tiles["leaderboard"],
+        "occupancy": tiles["occupancy"],
+        "day_totals": tiles["day_totals"],
     }
+
+
+def _agent_tiles(
+    config: BoardConfig, snapshot: TenantSnapshot, queues: Mapping[str, QueueEntry], before: BoardState | None
+) -> Mapping[str, Any]:
+    """The leaderboard, occupancy and day totals parts of the state (empty when the board shows none).
+
+    Thresholds apply as on queue metrics: a queue's own beats the board-wide one, and a closed
+    queue's day totals are muted like its tile when the board mutes alerts.
+    """
+    if config.leaderboard == "off" and not config.show_occupancy and not config.show_day_totals:
+        return {"leaderboard": {}, "occupancy": {}, "day_totals": {}}  # the usual board: no work per cycle
+    old: Mapping[str, Any] = before or {}
+
+    def states_for(target: str, figures: Mapping[str, Any]) -> dict[str, str]:
+        thresholds = config.thresholds_for(target)
+        return {m: threshold_state(v, thresholds[m]) for m, v in figures.items() if m in thresholds}
+
+    def queue_states(queue_id: str, figures: Mapping[str, Any]) -> dict[str, str]:
+        schedule = queues[queue_id]["schedule"] if queue_id in queues else None
+        if config.mute_when_closed and schedule is not None and schedule.get("state") == "closed":
+            return {m: "ok" for m in states_for(queue_id, figures)}
+        return states_for(queue_id, figures)
+
+    by_group: Mapping[str | None, list[Any]]
+    if config.agent_groups:
+        by_group = {g: snapshot.agents_by_group.get(g, []) for g in config.agent_groups}
+        agents: list[Any] = [a for g in config.agent_groups for a in by_group[g]]
+    else:
+        by_group, agents = snapshot.agents_by_group, list(snapshot.agents)
+    board = agent_stats.leaderboard(
+        agents, config.leaderboard, config.leaderboard_size, config.leaderboard_min_count, states_for
+    )
+    occupancy = agent_stats.occupancy(by_group, config.agent_groups, states_for) if config.show_occupancy else {}
+    totals = agent_stats.day_totals(
+        ((qc.queue_id, qc.label or getattr(snapshot.queues.get(qc.queue_id), "queue_name", None) or qc.queue_id,
+          snapshot.queues.get(qc.queue_id)) for qc in config.queues),
+        queue_states,
+    ) if config.show_day_totals else {}
+    return {
+        "leaderboard": _kept(old.get("leaderboard"), board),
+        "occupancy": _kept(old.get("occupancy"), occupancy),
+        "day_totals": _kept(old.get("day_totals"), totals),
+    }
+
+
+def _kept(before: Mapping[str, Any] | None, entries: dict[str, Any]) -> dict[str, Any]:
+    """Last cycle's entry objects where unchanged, so the diff skips them by identity."""
+    if not before:
+        return entries
+    return {key: before[key] if before.get(key) == entry else entry for key, entry in entries.items()}
 
 
 def compute_boards(

@@ -100,7 +100,7 @@ def kiosk_preview(request: HttpRequest, slug: str) -> HttpResponse:
 
 # How a display shows its board, kept in its link and carried to /kiosk/ (docs/admin.md,
 # "Display options"); display-options.js reads them. Nothing else of the query is passed on.
-DISPLAY_OPTIONS = ("theme", "palette", "lite", "shift")
+DISPLAY_OPTIONS = ("theme", "palette", "lite", "shift", "lang")
 
 
 def _display_options(request: HttpRequest) -> str:

@@ -6,14 +6,15 @@
 // last change was lost). The badges sit in the header, one <li> per campaign, marked with
 // data-campaign-id, data-state and data-source so tests and custom CSS can find them.
 
+import { gettext, interpolate } from "./i18n.js";
 import { setAttr, setText } from "./render-common.js";
 
 const STATE_LABEL = {
-  running: "running",
-  paused: "paused",
-  stopped: "stopped",
-  purged: "purged",
-  unknown: "state unknown",
+  running: gettext("running"),
+  paused: gettext("paused"),
+  stopped: gettext("stopped"),
+  purged: gettext("purged"),
+  unknown: gettext("state unknown"),
 };
 const NAME_MAX = 40;
 
@@ -23,7 +24,7 @@ function listFor(root) {
     const meta = root.querySelector(".wb-header .wb-meta") || root.querySelector(".wb-header") || root;
     list = document.createElement("ul");
     list.className = "wb-campaigns";
-    list.setAttribute("aria-label", "Campaigns");
+    list.setAttribute("aria-label", gettext("Campaigns"));
     meta.insertBefore(list, meta.firstChild);
   }
   return list;
@@ -31,9 +32,9 @@ function listFor(root) {
 
 function describe(c) {
   const label = STATE_LABEL[c.state] || STATE_LABEL.unknown;
-  if (c.source === "automatic") return `${label} automatically (inbound queues)`;
-  if (c.source === "uncertain") return `${label}: check in 8x8`;
-  if (c.source === "person" && c.by) return `${label}, set by ${c.by}`;
+  if (c.source === "automatic") return interpolate(gettext("%(state)s automatically (inbound queues)"), { state: label });
+  if (c.source === "uncertain") return interpolate(gettext("%(state)s: check in 8x8"), { state: label });
+  if (c.source === "person" && c.by) return interpolate(gettext("%(state)s, set by %(person)s"), { state: label, person: c.by });
   return label;
 }
 

@@ -9,6 +9,7 @@
 //                 3, at most 8) every SHIFT_SECONDS; ?shift_seconds=S changes the period (tests).
 // A kiosk also keeps the screen awake with the Screen Wake Lock API where the browser has it.
 
+import { gettext } from "./i18n.js";
 import { setAttr, setText } from "./render-common.js";
 
 const PALETTE_KEY = "wb-palette";
@@ -58,7 +59,7 @@ function applyPalette(palette) {
 function setupPaletteToggle(button, options) {
   const sync = () => {
     setAttr(button, "aria-pressed", options.palette === "cb" ? "true" : "false");
-    setText(button.querySelector(".label") || button, options.palette === "cb" ? "Colour-blind palette on" : "Colour-blind palette");
+    setText(button.querySelector(".label") || button, options.palette === "cb" ? gettext("Colour-blind palette on") : gettext("Colour-blind palette"));
   };
   button.addEventListener("click", () => {
     options.palette = options.palette === "cb" ? "default" : "cb";
@@ -111,7 +112,7 @@ function keepAwake() {
 }
 
 // The options a display's address carries (the server passes on the same ones: views.py).
-const URL_OPTIONS = ["theme", "palette", "lite", "shift"];
+const URL_OPTIONS = ["theme", "palette", "lite", "shift", "lang"];
 
 /** `target` (a URL) with this page's display options added where it names none of its own. */
 export function withDisplayOptions(target, params) {

@@ -1,6 +1,10 @@
 // Formatting helpers shared by the kiosk and the supervisor view. No DOM here.
 
+import { compileFormat, gettext, interpolate, locale } from "./i18n.js";
+
 const pad2 = (n) => (n < 10 ? "0" : "") + n;
+// Hours and minutes the language's way ("1h05m", "1 h 05", "1:05 h"); minutes:seconds stay m:ss.
+const HOURS_MINUTES = compileFormat(gettext("%(hours)sh%(minutes)sm"));
 
 /** Seconds as "m:ss" under an hour, "4h05m" from an hour on (fits a tile); null/undefined as an en dash. */
 export function formatDuration(seconds) {
@@ -10,7 +14,7 @@ export function formatDuration(seconds) {
   s -= h * 3600;
   const m = Math.floor(s / 60);
   s -= m * 60;
-  return h > 0 ? `${h}h${pad2(m)}m` : `${m}:${pad2(s)}`;
+  return h > 0 ? HOURS_MINUTES({ hours: h, minutes: pad2(m) }) : `${m}:${pad2(s)}`;
 }
 
 /** A countdown that stays short on a tile: "2d 4h", "5:12:09", "12:03". */
@@ -20,7 +24,7 @@ export function formatCountdown(seconds) {
   if (s >= 86400) {
     const d = Math.floor(s / 86400);
     const h = Math.floor((s % 86400) / 3600);
-    return h ? `${d}d ${h}h` : `${d}d`;
+    return h ? interpolate(gettext("%(days)sd %(hours)sh"), { days: d, hours: h }) : interpolate(gettext("%(days)sd"), { days: d });
   }
   return formatDuration(s);
 }
@@ -28,13 +32,25 @@ export function formatCountdown(seconds) {
 export function formatCount(value) {
   if (value === null || value === undefined || value === "") return "–";
   const n = Number(value);
-  return Number.isFinite(n) ? String(Math.round(n)) : String(value);
+  return Number.isFinite(n) ? numberFormat("count").format(Math.round(n)) : String(value);
 }
 
 export function formatPercent(value) {
   if (value === null || value === undefined || value === "") return "–";
   const n = Number(value);
-  return Number.isFinite(n) ? `${Math.round(n)}%` : String(value);
+  return Number.isFinite(n) ? numberFormat("percent").format(Math.round(n) / 100) : String(value);
+}
+
+const numberFormats = new Map();
+/** Intl number formats in the page's language ("1.234" in German, "87 %" in French). */
+function numberFormat(kind) {
+  let f = numberFormats.get(kind);
+  if (!f) {
+    const opts = kind === "percent" ? { style: "percent", maximumFractionDigits: 0 } : { maximumFractionDigits: 0 };
+    f = new Intl.NumberFormat(locale(), opts);
+    numberFormats.set(kind, f);
+  }
+  return f;
 }
 
 /** ISO-8601 (or epoch seconds) to epoch milliseconds; NaN when unusable. */
@@ -53,10 +69,10 @@ function timeFormat(timeZone, withSeconds) {
     if (withSeconds) opts.second = "2-digit";
     if (timeZone) opts.timeZone = timeZone;
     try {
-      f = new Intl.DateTimeFormat(undefined, opts);
+      f = new Intl.DateTimeFormat(locale(), opts);
     } catch (e) {
       delete opts.timeZone;
-      f = new Intl.DateTimeFormat(undefined, opts);
+      f = new Intl.DateTimeFormat(locale(), opts);
     }
     timeFormats.set(key, f);
   }
@@ -71,33 +87,33 @@ export function formatClock(ms, { timeZone = null, seconds = false } = {}) {
 
 /** Metric catalogue: label and how to show each value (names as in the normalised records). */
 const METRICS = {
-  queue_size: { label: "Waiting", kind: "count" },
-  longest_wait_time: { label: "Longest wait", kind: "duration", short: "Max wait" },
-  sla_activity: { label: "SLA", kind: "percent" },
-  day_sla_activity: { label: "SLA today", kind: "percent", short: "SLA today" },
-  thirty_min_sla_activity: { label: "SLA 30 min", kind: "percent", short: "SLA 30m" },
-  sla_target: { label: "SLA target", kind: "percent" },
-  agent_count_wait_transact: { label: "Available", kind: "count" },
-  agent_count_busy: { label: "Busy", kind: "count" },
-  agent_count_on_break: { label: "On break", kind: "count" },
-  agent_count_work_offline: { label: "Offline", kind: "count", short: "Offline" },
-  agent_count_logged_out: { label: "Logged out", kind: "count", short: "Logged out" },
-  agent_count_post_process: { label: "Wrap-up", kind: "count" },
-  assigned_agent_count: { label: "Assigned", kind: "count" },
-  enabled_agent_count: { label: "Enabled", kind: "count" },
-  number_in_offered: { label: "Offered", kind: "count" },
-  number_in_progress: { label: "In progress", kind: "count", short: "In progress" },
-  day_accepted: { label: "Accepted today", kind: "count", short: "Accepted" },
-  day_abandoned: { label: "Abandoned today", kind: "count", short: "Abandoned" },
-  day_queued: { label: "Queued today", kind: "count", short: "Queued" },
-  day_avg_wait_time: { label: "Avg wait today", kind: "duration", short: "Avg wait" },
-  day_avg_duration: { label: "Avg handle today", kind: "duration", short: "Avg handle" },
-  thirty_min_accepted: { label: "Accepted 30 min", kind: "count", short: "Acc. 30m" },
-  thirty_min_abandoned: { label: "Abandoned 30 min", kind: "count", short: "Aband. 30m" },
-  thirty_min_queued: { label: "Queued 30 min", kind: "count", short: "Queued 30m" },
-  thirty_min_avg_wait_time: { label: "Avg wait 30 min", kind: "duration", short: "Wait 30m" },
-  thirty_min_avg_duration: { label: "Avg handle 30 min", kind: "duration", short: "Handle 30m" },
-  thirty_min_longest_wait_time: { label: "Longest wait 30 min", kind: "duration", short: "Max wait 30m" },
+  queue_size: { label: gettext("Waiting"), kind: "count" },
+  longest_wait_time: { label: gettext("Longest wait"), kind: "duration", short: gettext("Max wait") },
+  sla_activity: { label: gettext("SLA"), kind: "percent" },
+  day_sla_activity: { label: gettext("SLA today"), kind: "percent", short: gettext("SLA today") },
+  thirty_min_sla_activity: { label: gettext("SLA 30 min"), kind: "percent", short: gettext("SLA 30m") },
+  sla_target: { label: gettext("SLA target"), kind: "percent" },
+  agent_count_wait_transact: { label: gettext("Available"), kind: "count" },
+  agent_count_busy: { label: gettext("Busy"), kind: "count" },
+  agent_count_on_break: { label: gettext("On break"), kind: "count" },
+  agent_count_work_offline: { label: gettext("Offline"), kind: "count", short: gettext("Offline") },
+  agent_count_logged_out: { label: gettext("Logged out"), kind: "count", short: gettext("Logged out") },
+  agent_count_post_process: { label: gettext("Wrap-up"), kind: "count" },
+  assigned_agent_count: { label: gettext("Assigned"), kind: "count" },
+  enabled_agent_count: { label: gettext("Enabled"), kind: "count" },
+  number_in_offered: { label: gettext("Offered"), kind: "count" },
+  number_in_progress: { label: gettext("In progress"), kind: "count", short: gettext("In progress") },
+  day_accepted: { label: gettext("Accepted today"), kind: "count", short: gettext("Accepted") },
+  day_abandoned: { label: gettext("Abandoned today"), kind: "count", short: gettext("Abandoned") },
+  day_queued: { label: gettext("Queued today"), kind: "count", short: gettext("Queued") },
+  day_avg_wait_time: { label: gettext("Avg wait today"), kind: "duration", short: gettext("Avg wait") },
+  day_avg_duration: { label: gettext("Avg handle today"), kind: "duration", short: gettext("Avg handle") },
+  thirty_min_accepted: { label: gettext("Accepted 30 min"), kind: "count", short: gettext("Acc. 30m") },
+  thirty_min_abandoned: { label: gettext("Abandoned 30 min"), kind: "count", short: gettext("Aband. 30m") },
+  thirty_min_queued: { label: gettext("Queued 30 min"), kind: "count", short: gettext("Queued 30m") },
+  thirty_min_avg_wait_time: { label: gettext("Avg wait 30 min"), kind: "duration", short: gettext("Wait 30m") },
+  thirty_min_avg_duration: { label: gettext("Avg handle 30 min"), kind: "duration", short: gettext("Handle 30m") },
+  thirty_min_longest_wait_time: { label: gettext("Longest wait 30 min"), kind: "duration", short: gettext("Max wait 30m") },
 };
 
 export function metricInfo(name) {
@@ -115,14 +131,14 @@ export function formatMetric(name, value) {
 }
 
 export const AGENT_STATES = {
-  available: { label: "Available", order: 0 },
-  offered: { label: "Offered", order: 1 },
-  busy: { label: "Busy", order: 2 },
-  post_processing: { label: "Wrap-up", order: 3 },
-  on_break: { label: "On break", order: 4 },
-  offline: { label: "Offline", order: 5 },
-  logged_out: { label: "Logged out", order: 6 },
-  unknown: { label: "Unknown", order: 7 },
+  available: { label: gettext("Available"), order: 0 },
+  offered: { label: gettext("Offered"), order: 1 },
+  busy: { label: gettext("Busy"), order: 2 },
+  post_processing: { label: gettext("Wrap-up"), order: 3 },
+  on_break: { label: gettext("On break"), order: 4 },
+  offline: { label: gettext("Offline"), order: 5 },
+  logged_out: { label: gettext("Logged out"), order: 6 },
+  unknown: { label: gettext("Unknown"), order: 7 },
 };
 
 export function agentStateInfo(state) {
@@ -130,7 +146,7 @@ export function agentStateInfo(state) {
 }
 
 export function mediaLabel(media) {
-  return { phone: "Phone", chat: "Chat", email: "Email", vmail: "Voicemail" }[media] || (media ? String(media) : "");
+  return { phone: gettext("Phone"), chat: gettext("Chat"), email: gettext("Email"), vmail: gettext("Voicemail") }[media] || (media ? String(media) : "");
 }
 
 /** An agent's group name: the board's name for the group, else "Group <id>" (docs/protocol.md). */
@@ -138,5 +154,5 @@ export function groupName(agent, board) {
   const id = agent && agent.group_id;
   if (id === undefined || id === null || id === "") return "";
   const names = (board && board.agent_groups) || {};
-  return names[id] || `Group ${id}`;
+  return names[id] || interpolate(gettext("Group %(id)s"), { id });
 }

@@ -10,6 +10,7 @@
 // snapshot arrives on connect, so the switch costs one round trip and no server state).
 
 import { formatClock, toMillis } from "./format.js";
+import { gettext, interpolate } from "./i18n.js";
 import { BoardConnection, websocketUrl } from "./protocol.js";
 import { KioskView } from "./render-kiosk.js";
 import { SupervisorView } from "./render-supervisor.js";
@@ -17,6 +18,7 @@ import { alertKeys, setAttr, setIcon, setName, setText } from "./render-common.j
 import { disableSound, enableSound, playAlert, soundEnabled } from "./sound.js";
 import { renderAnnouncements } from "./announcements.js";
 import { renderCampaigns } from "./campaigns.js";
+import { renderAgentTiles } from "./agent-tiles.js";
 import { setupDisplayOptions, withDisplayOptions } from "./display-options.js";
 
 const RELOAD_GUARD_KEY = "wb-last-reload";
@@ -44,9 +46,9 @@ const ACCESS_CLOSE_CODES = new Set([4401, 4403, 4404]);
 // must not reload every few seconds for weeks.
 const ACCESS_RELOAD_GAP_MS = 60000;
 const ACCESS_TEXT = {
-  4401: "This display was revoked: ask an administrator for a new display link",
-  4403: "This screen is not allowed to show the board",
-  4404: "This board no longer exists",
+  4401: gettext("This display was revoked: ask an administrator for a new display link"),
+  4403: gettext("This screen is not allowed to show the board"),
+  4404: gettext("This board no longer exists"),
 };
 
 /** Reload, but never more than once per gap (a mismatch that persists would loop). */
@@ -72,16 +74,16 @@ function guardedReload(minGap = RELOAD_MIN_GAP_MS) {
 // status `message` carries technical detail (addresses, parser positions) for supervisors and
 // administrators: a TV never shows it.
 const STATUS_TEXT = {
-  degraded: "8x8 is not answering properly",
-  unauthorised: "8x8 refused the token — ask your administrator",
-  unreachable: "8x8 is not answering",
-  busy: "8x8 is busy",
-  malformed: "8x8's answer could not be read",
-  unreadable_secret: "The wallboard's 8x8 token must be entered again — ask your administrator",
-  disabled: "Updates from 8x8 are switched off — ask your administrator",
-  pending: "Waiting for the first data from 8x8",
+  degraded: gettext("8x8 is not answering properly"),
+  unauthorised: gettext("8x8 refused the token — ask your administrator"),
+  unreachable: gettext("8x8 is not answering"),
+  busy: gettext("8x8 is busy"),
+  malformed: gettext("8x8's answer could not be read"),
+  unreadable_secret: gettext("The wallboard's 8x8 token must be entered again — ask your administrator"),
+  disabled: gettext("Updates from 8x8 are switched off — ask your administrator"),
+  pending: gettext("Waiting for the first data from 8x8"),
 };
-const STATUS_FALLBACK = "8x8 is having trouble";
+const STATUS_FALLBACK = gettext("8x8 is having trouble");
 const BANNER_ICONS = { alert: "alert", warn: "warning", info: "info" };
 
 class Board {
@@ -195,6 +197,7 @@ class Board {
     this.view.render(state, null);
     renderAnnouncements(this.root, state.announcements, () => Date.now() + this.offsetMs);
     renderCampaigns(this.root, state.campaigns);
+    renderAgentTiles(this.root, state);
     this._checkAlerts(state);
     this.root.dataset.seq = msg.seq;
   }
@@ -211,6 +214,7 @@ class Board {
     this.view.render(state, dirty);
     renderAnnouncements(this.root, state.announcements, () => Date.now() + this.offsetMs);
     renderCampaigns(this.root, state.campaigns);
+    renderAgentTiles(this.root, state, dirty);
     this._checkAlerts(state);
   }
 
@@ -231,7 +235,7 @@ class Board {
   }
 
   _renderAsOf() {
-    setText(this.asOfEl, Number.isFinite(this.asOfMs) ? formatClock(this.asOfMs, { timeZone: this.config.time_zone, seconds: true }) : "waiting for data");
+    setText(this.asOfEl, Number.isFinite(this.asOfMs) ? formatClock(this.asOfMs, { timeZone: this.config.time_zone, seconds: true }) : gettext("waiting for data"));
   }
 
   _onStatus(status) {
@@ -308,7 +312,8 @@ class Board {
     const text = STATUS_TEXT[status.state] || STATUS_FALLBACK;
     const lastOk = toMillis(status.last_ok);
     if (status.state === "pending" || !Number.isFinite(lastOk)) return text;
-    return `${text}. Showing the last good data from ${formatClock(lastOk, { timeZone: this.config.time_zone })}`;
+    const time = formatClock(lastOk, { timeZone: this.config.time_zone });
+    return interpolate(gettext("%(problem)s. Showing the last good data from %(time)s"), { problem: text, time });
   }
 
   _renderBanners() {
@@ -325,14 +330,14 @@ class Board {
     }
     if (this.isStale) {
       const silent = Math.round((now - this.lastMessageAt) / 1000);
-      this._banner("stale", `No update for ${silent} s: the numbers below may be out of date`, "warn");
+      this._banner("stale", interpolate(gettext("No update for %(seconds)s s: the numbers below may be out of date"), { seconds: silent }), "warn");
     } else {
       this._banner("stale", "", null);
     }
     if (ACCESS_CLOSE_CODES.has(this.closeCode)) {
       this._banner("connection", ACCESS_TEXT[this.closeCode], "alert");
     } else if (this.connState !== "open" && this.closedSince && now - this.closedSince > 3000) {
-      this._banner("connection", "Connection to the server lost: reconnecting…", "warn");
+      this._banner("connection", gettext("Connection to the server lost: reconnecting…"), "warn");
     } else {
       this._banner("connection", "", null);
     }
@@ -343,7 +348,7 @@ class Board {
     if (button) {
       const sync = () => {
         setAttr(button, "aria-pressed", soundEnabled() ? "true" : "false");
-        setText(button.querySelector(".label") || button, soundEnabled() ? "Sound on" : "Enable sound");
+        setText(button.querySelector(".label") || button, soundEnabled() ? gettext("Sound on") : gettext("Enable sound"));
       };
       button.addEventListener("click", async () => {
         if (soundEnabled()) disableSound();

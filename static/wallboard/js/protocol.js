@@ -33,6 +33,8 @@ export function dirtyFromOps(ops) {
       dirty.all = true;
     } else if (top === "board") {
       dirty.board = true;
+    } else if (top === "leaderboard" || top === "occupancy" || top === "day_totals") {
+      dirty.tiles = true; // agent performance tiles (agent-tiles.js)
     } else if (top === "queues" || top === "groups" || top === "agents") {
       if (parts.length < 3) dirty.all = true;
       else dirty[top].add(parts[2].replace(/~1/g, "/").replace(/~0/g, "~"));

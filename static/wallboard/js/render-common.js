@@ -2,6 +2,7 @@
 // agent state icons, ordering, alert bookkeeping, and the runs both views repeat (keyed views
 // kept in line with the state, queue/group lines, agent rows, the agent summary chips).
 
+import { gettext, interpolate } from "./i18n.js";
 import { agentStateInfo, formatCountdown, formatDuration, groupName, mediaLabel, toMillis } from "./format.js";
 
 export function el(tag, className, attrs) {
@@ -129,12 +130,22 @@ export function alertKeys(state) {
   return keys;
 }
 
-const SCHEDULE_LABEL = { open: "Open", closed: "Closed", choice: "Choice", missing: "Schedule missing", redirect: "Redirected" };
+const SCHEDULE_LABEL = {
+  open: gettext("Open"),
+  closed: gettext("Closed"),
+  choice: gettext("Choice"),
+  missing: gettext("Schedule missing"),
+  redirect: gettext("Redirected"),
+};
 const SCHEDULE_ICON = { open: "open", closed: "closed", choice: "choice", missing: "warning", redirect: "choice" };
 // A mapped schedule 8x8 no longer has: open or closed is unknown, and only admin can fix it.
-const MISSING_TITLE = "The schedule mapped to this queue no longer exists at 8x8: ask an administrator to map another one";
-const NEXT_VERB = { open: "opens", closed: "closes", choice: "changes", redirect: "redirects" };
-const CURRENT_VERB = { open: "closes", closed: "opens", choice: "changes", redirect: "changes" };
+const MISSING_TITLE = gettext("The schedule mapped to this queue no longer exists at 8x8: ask an administrator to map another one");
+// Whole phrases, so each language can put the time where it belongs.
+const OPENS_IN = gettext("opens in %(time)s");
+const CLOSES_IN = gettext("closes in %(time)s");
+const CHANGES_IN = gettext("changes in %(time)s");
+const NEXT_VERB = { open: OPENS_IN, closed: CLOSES_IN, choice: CHANGES_IN, redirect: gettext("redirects in %(time)s") };
+const CURRENT_VERB = { open: CLOSES_IN, closed: OPENS_IN, choice: CHANGES_IN, redirect: CHANGES_IN };
 
 /** A schedule badge (open/closed/choice, or missing) with a countdown to the next change. */
 export class ScheduleBadge {
@@ -163,14 +174,14 @@ export class ScheduleBadge {
     setAttr(this.count, "data-schedule", state);
     setIcon(this.icon, SCHEDULE_ICON[state]);
     let label = SCHEDULE_LABEL[state];
-    if (state === "choice" && schedule.label) label = String(schedule.label).replace(/^CHOICE/i, "Choice");
+    if (state === "choice" && schedule.label) label = String(schedule.label).replace(/^CHOICE/i, SCHEDULE_LABEL.choice);
     // A ContactNow jump:<queue>: "Redirected to Sales" (docs/protocol.md).
     if (state === "redirect" && schedule.label) label = String(schedule.label);
     // "Closed · Christmas Day": on a TV nobody hovers for a tooltip.
     if (schedule.exception) label = `${label} · ${schedule.exception}`;
     setText(this.label, label);
     setAttr(this.el, "data-exception", schedule.exception || null);
-    const title = state === "missing" ? MISSING_TITLE : [schedule.name, schedule.exception ? `Exception: ${schedule.exception}` : ""].filter(Boolean).join(" · ");
+    const title = state === "missing" ? MISSING_TITLE : [schedule.name, schedule.exception ? interpolate(gettext("Exception: %(name)s"), { name: schedule.exception }) : ""].filter(Boolean).join(" · ");
     setAttr(this.el, "title", title || null);
     this.nextMs = toMillis(schedule.next_change);
     this.verb = NEXT_VERB[schedule.next_state] || CURRENT_VERB[state];
@@ -182,7 +193,7 @@ export class ScheduleBadge {
       return;
     }
     const left = (this.nextMs - nowMs) / 1000;
-    setText(this.count, left > 0 ? `${this.verb} in ${formatCountdown(left)}` : "changing now");
+    setText(this.count, left > 0 ? interpolate(this.verb, { time: formatCountdown(left) }) : gettext("changing now"));
   }
 }
 
@@ -238,7 +249,7 @@ export function itemOrder(state) {
 export function itemSubLabel(kind, item) {
   if (kind !== "groups") return mediaLabel(item.media_type);
   const n = Array.isArray(item.queue_ids) ? item.queue_ids.length : 0;
-  return `Group · ${n} ${n === 1 ? "queue" : "queues"}`;
+  return n === 1 ? gettext("Group · 1 queue") : interpolate(gettext("Group · %(count)s queues"), { count: n });
 }
 
 /** The `data-schedule` of a queue or group: its schedule's state, or "none". */

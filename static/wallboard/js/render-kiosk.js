@@ -3,6 +3,7 @@
 // No per-node timers or listeners: one tick() from main.js drives every clock on the page.
 
 import { agentStateInfo, formatMetric, metricInfo } from "./format.js";
+import { gettext, interpolate } from "./i18n.js";
 import { Sparkline } from "./sparkline.js";
 import {
   AgentSummary,
@@ -25,8 +26,8 @@ import {
 } from "./render-common.js";
 
 const SPARK_METRICS = [
-  ["queue_size", "Waiting"],
-  ["longest_wait_time", "Longest wait"],
+  ["queue_size", gettext("Waiting")],
+  ["longest_wait_time", gettext("Longest wait")],
 ];
 
 class QueueTile {
@@ -187,6 +188,8 @@ export class KioskView {
     this.summary = new AgentSummary(this.summaryEl, ["available", "busy", "post_processing", "on_break", "offline"]);
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(this.main);
+    // The list also shrinks without .wb-main changing (the summary above it wraps): re-page then too.
+    this.resizeObserver.observe(this.agentList);
   }
 
   destroy() {
@@ -358,7 +361,7 @@ export class KioskView {
       for (let i = 0; i < pages; i++) pager.appendChild(el("span", "dot"));
     }
     Array.from(pager.children).forEach((dot, i) => setAttr(dot, "data-current", i === page ? "1" : null));
-    setAttr(pager, "aria-label", `Page ${page + 1} of ${pages}`);
+    setAttr(pager, "aria-label", interpolate(gettext("Page %(page)s of %(pages)s"), { page: page + 1, pages }));
   }
 
   /** Called every second. Ticks visible timers and flips pages every page_seconds. */

@@ -2,6 +2,7 @@
 // table. Same live data and the same keyed, in-place updates as the kiosk.
 
 import { AGENT_STATES, agentStateInfo, formatMetric, groupName, metricInfo } from "./format.js";
+import { gettext, interpolate } from "./i18n.js";
 import { Sparkline } from "./sparkline.js";
 import {
   AgentSummary,
@@ -43,7 +44,7 @@ class QueueRow {
     this.el.append(nameCell, schedCell);
     this.cells = new Map();
     this.sparkCell = el("td", "q-spark");
-    this.spark = new Sparkline("queue_size", "Waiting");
+    this.spark = new Sparkline("queue_size", gettext("Waiting"));
     this.sparkCell.appendChild(this.spark.el);
     this.metricsKey = "";
   }
@@ -212,7 +213,7 @@ export class SupervisorView {
     if (names.join(",") + `|${board.sla_note || ""}` !== this.headKey) {
       this.headKey = names.join(",") + `|${board.sla_note || ""}`;
       this.queueHead.textContent = "";
-      const cols = [["Queue", ""], ["Schedule", ""], ...names.map((n) => [metricInfo(n).label, "num", n]), ["Waiting, last hour", ""]];
+      const cols = [[gettext("Queue"), ""], [gettext("Schedule"), ""], ...names.map((n) => [metricInfo(n).label, "num", n]), [gettext("Waiting, last hour"), ""]];
       for (const [label, cls, name] of cols) {
         const th = this.queueHead.appendChild(el("th", cls, { scope: "col" }));
         th.textContent = label;
@@ -334,7 +335,7 @@ export class SupervisorView {
       const cell = th.closest("th");
       setAttr(cell, "aria-sort", th.dataset.sort === key ? (dir > 0 ? "ascending" : "descending") : "none");
     }
-    if (this.countEl) setText(this.countEl, `${shown} of ${rows.length} agents`);
+    if (this.countEl) setText(this.countEl, interpolate(gettext("%(shown)s of %(total)s agents"), { shown, total: rows.length }));
   }
 
   layout() {}

@@ -1,5 +1,7 @@
 // Inline SVG sparklines from the server's per-minute history ({"<epoch seconds>": value}).
 
+import { gettext, interpolate } from "./i18n.js";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 const WIDTH = 100;
 const HEIGHT = 30;
@@ -50,7 +52,7 @@ export class Sparkline {
     svg.setAttribute("viewBox", `0 0 ${WIDTH} ${HEIGHT}`);
     svg.setAttribute("preserveAspectRatio", "none");
     svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", `${label}, last hour`);
+    svg.setAttribute("aria-label", interpolate(gettext("%(label)s, last hour"), { label }));
     svg.classList.add("spark-svg");
     this.area = document.createElementNS(SVG_NS, "polygon");
     this.area.setAttribute("class", "spark-area");
@@ -73,6 +75,6 @@ export class Sparkline {
     this.key = line;
     this.line.setAttribute("points", line);
     this.area.setAttribute("points", area);
-    this.maxEl.textContent = line ? `max ${formatMax ? formatMax(max) : max}` : "";
+    this.maxEl.textContent = line ? interpolate(gettext("max %(value)s"), { value: formatMax ? formatMax(max) : max }) : "";
   }
 }
