@@ -40,11 +40,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# pytest-xdist: TEST_WORKERS processes, each with its own Redis, database and temporary
+# folders; whole files per worker, the longest first (tests/parallel.py). Three on two cores:
+# most tests wait on a poll cycle, a browser or a subprocess (docs/performance.md, "Test suite").
+TEST_WORKERS ?= 3
+
 test: install browser-deps lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser and not slow"
 
 clean:
 	rm -rf $(VENV) .run staticfiles artifacts .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -1,7 +1,14 @@
-"""Test-wide fixtures: a real Redis for the whole session.
+"""Test-wide fixtures: a real Redis for the whole session, one per pytest-xdist worker.
 
 Tests that touch the channel layer, Celery or board state use a real Redis server: the one
 REDIS_URL names, or a private one started here exactly as `make run` starts its own.
+
+`make test` runs the suite in parallel (pytest-xdist, `-n`): each worker is a session of its
+own and gets a Redis of its own, since tests flush it, restart it and listen to its pub/sub.
+Without REDIS_URL every worker starts its private server; with REDIS_URL worker gwN uses
+database number (the URL's + N) and the channel-layer prefix `asgi-gwN` on that server, as
+pub/sub channels are not separated by database. The controlling process runs no test and
+starts nothing. `pytest tests/test_x.py` (no -n) is one session, as before.
 """
 
 from __future__ import annotations
@@ -12,32 +19,65 @@ from pathlib import Path
 
 import pytest
 
+from tests.parallel import heavy_files_first, worker_database_url, worker_number, xdist_controller, xdist_worker
+
 _server = None
+
+# Read by tests/worker_settings.py in processes a test starts (see subprocess_env).
+CHANNEL_PREFIX_VARIABLE = "WB_TEST_CHANNEL_PREFIX"
 
 
 def pytest_configure(config):
     global _server
+    if xdist_controller(config):
+        return
     from django.conf import settings
 
     from wallboard.devstack.embedded_redis import EmbeddedRedis
 
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"... in an xdist worker, else unset
     url = os.environ.get("REDIS_URL", "").strip()
-    if not url:
+    prefix = None
+    if url and worker:
+        url, prefix = worker_database_url(url, worker_number(worker)), f"asgi-{worker}"
+    elif not url:
         # A short path: unix socket paths are limited to about 100 characters.
-        _server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="wb-redis-")))
+        _server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix=f"wb-redis-{worker or 'main'}-")))
         url = _server.start()
-        os.environ["REDIS_URL"] = url
+    os.environ["REDIS_URL"] = url
     from wallboard.settings import redis_settings
 
     for key, value in redis_settings(url).items():
         setattr(settings, key, value)
+    if prefix:
+        settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
+        os.environ[CHANNEL_PREFIX_VARIABLE] = prefix
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         # A file, not memory: worker and beat subprocesses in integration tests share it.
+        # (pytest-django adds the xdist worker's name to it: one database per worker.)
         database.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp(prefix="wb-db-")) / "test.sqlite3")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    # Under xdist only: a serial run keeps pytest-django's order (database tests first).
+    if xdist_worker(config):
+        heavy_files_first(items)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    # After the session's fixtures are torn down, and before an xdist worker reports that it is
+    # done: the controller may end a worker soon after, before pytest_unconfigure has run.
+    _stop_server()
+
+
 def pytest_unconfigure(config):
+    _stop_server()
+
+
+def _stop_server():
     if _server is not None:
         _server.stop()
 
@@ -52,6 +92,8 @@ def redis_server():
 def subprocess_env(settings):
     """Environment for worker/beat/web subprocesses that share this test's database and Redis."""
     env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+    if CHANNEL_PREFIX_VARIABLE in env:
+        env["DJANGO_SETTINGS_MODULE"] = "tests.worker_settings"
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"

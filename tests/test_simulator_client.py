@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.helpers import wait_for
 from wallboard.simulator.server import SimulatorServer
 
 vcc_client = pytest.importorskip("wallboard.vcc.client")
@@ -28,6 +29,9 @@ def client(sim, request):
     yield c
     c.close()
     sim.faults.clear()
+    # The simulator is shared by the module: a body the test stopped reading is still being sent
+    # until its thread sees the close, and the next test's request would be refused as a second.
+    wait_for(lambda: sim.state()["in_flight"].get("demo", 0) == 0)
 
 
 def raw(sim, path: str):

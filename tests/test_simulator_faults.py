@@ -106,7 +106,9 @@ def test_it_serves_an_oversized_body(sim):
         assert int(r.headers["Content-Length"]) == 3_000_000
         first = next(r.iter_content(65536))
         assert first.startswith(b'{"agent":[')
-    # Closing mid-body leaves the simulator healthy.
+    # Closing mid-body leaves the simulator healthy, once its thread has seen the close (on a
+    # loaded machine the next request could otherwise come first, and be refused as a second).
+    wait_for(lambda: sim.state()["in_flight"]["demo"] == 0)
     assert get(sim, AGENTS + ".json").status_code == 200
 
 

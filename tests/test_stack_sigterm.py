@@ -196,3 +196,25 @@ def test_it_takes_over_the_socket_of_a_killed_redis():
         assert new._answers()
     finally:
         new.stop()
+
+
+@pytest.mark.parametrize("ending", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_it_leaves_the_next_server_alone_when_the_old_one_is_cleaned_up_late(ending):
+    from wallboard.devstack.embedded_redis import EmbeddedRedis
+
+    directory = Path(tempfile.mkdtemp(prefix="wb-t-"))
+    old = EmbeddedRedis(directory)
+    old.start()
+    # The old server is gone, and the newcomer starts at once; only then (its owner slowed down
+    # by a loaded machine) does the old owner's stop() come to clean up.
+    old.process.send_signal(ending)
+    old.process.wait()
+    new = EmbeddedRedis(directory)
+    try:
+        new.start()
+        old.stop()
+        assert new._answers(), "the old server's clean-up removed the new server's socket"
+        assert new.pid_file.read_text() == f"{new.process.pid}\n"
+    finally:
+        new.stop()
+    assert not new.socket.exists() and not new.pid_file.exists()

