@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -96,3 +97,11 @@ class Smtp:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+@pytest.fixture(name="webhook")
+def webhook_fixture():
+    """A running Webhook, stopped after the test (import it: `webhook_fixture  # noqa: F401`)."""
+    hook = Webhook().start()
+    yield hook
+    hook.stop()

@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.contrib.auth.models import User
 
-from tests.alerts_helpers import Smtp, Webhook, free_port
+from tests.alerts_helpers import Smtp, free_port, webhook_fixture  # noqa: F401 - the fixture
 from wallboard.alerts import outbox, tasks
 from wallboard.alerts.apprise_urls import redact, scrub, url_problem
 from wallboard.alerts.delivery import send
@@ -16,13 +16,6 @@ from wallboard.boards.crypto import UnreadableSecret
 
 SECRET = "s3cretPassw0rd"
 SECRET_PATH = "/hooks/T0ken4bcdEF"
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook().start()
-    yield hook
-    hook.stop()
 
 
 @pytest.fixture

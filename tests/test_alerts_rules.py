@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.alerts_helpers import Webhook
+from tests.alerts_helpers import webhook_fixture  # noqa: F401 - the fixture
 from tests.pipeline_helpers import Clock, make_board
 from wallboard.alerts import outbox
 from wallboard.alerts.models import AlertEvent, AlertRule, Delivery, NotificationChannel
@@ -19,13 +19,6 @@ from wallboard.polling.cycle import poll_tenant
 from wallboard.simulator.server import SimulatorServer
 
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook().start()
-    yield hook
-    hook.stop()
 
 
 @pytest.fixture

@@ -10,20 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.alerts_helpers import Webhook
+from tests.alerts_helpers import webhook_fixture  # noqa: F401 - the fixture
 from tests.helpers import wait_for
 from wallboard.alerts import outbox
 from wallboard.alerts.models import Delivery, NotificationChannel
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook().start()
-    yield hook
-    hook.stop()
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def test_it_never_lets_a_library_exception_text_out(vcc_server, monkeypatch, rai
     def fail(*args, **kwargs):
         raise raised
 
-    monkeypatch.setattr(client.session, "get", fail)
+    monkeypatch.setattr(client.session, "request", fail)  # every verb goes through request (vcc/http.py)
 
     with pytest.raises(errors.VccError) as caught:
         client.agents()

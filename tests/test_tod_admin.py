@@ -11,19 +11,16 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 
+from tests.tod_helpers import contactnow_sim
 from wallboard.boards.models import Board, BoardQueue, ContactNowAccount, Tenant, TodAudit
-from wallboard.simulator.server import SimulatorServer
 
 TOKEN = "cn-admin-s3cret-77"
 
 
 @pytest.fixture
 def sim():
-    server = SimulatorServer(port=0, agents=2, queues=1)
-    server.contactnow.issue_token(TOKEN, ttl=3600)
-    server.start()
-    yield server
-    server.stop()
+    with contactnow_sim(TOKEN) as server:
+        yield server
 
 
 @pytest.fixture

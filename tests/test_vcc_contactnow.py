@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from vcc_server import vcc_server_fixture  # noqa: F401 - the fixture
 
-from wallboard.simulator.server import SimulatorServer
+from tests.tod_helpers import contactnow_sim
 from wallboard.vcc.contactnow import ContactNowClient, validate_contactnow_url
 from wallboard.vcc.errors import (
     BadRequestError,
@@ -34,11 +34,8 @@ HOLIDAY = TodRule("2164", 9, 2026, 12, 25, ("fri",), (("00:00", "24:00"),), "han
 
 @pytest.fixture
 def sim():
-    server = SimulatorServer(port=0, agents=2, queues=1)
-    server.contactnow.issue_token(TOKEN, ttl=3600)
-    server.start()
-    yield server
-    server.stop()
+    with contactnow_sim(TOKEN) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,13 @@ a double click twice, and ask an administrator to type the campaign's name befor
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
+from orm_helpers import RECORD_VIOLATIONS, database_before_browser  # noqa: F401 - the fixture
 from playwright.sync_api import expect
 from wb_harness import Session, make_board_state
 
@@ -24,22 +24,6 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "campaign-panel-password-7f2a"
 ZONE = "America/New_York"
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(e.violatedDirective));
-"""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def database_before_browser(django_db_setup, django_db_blocker):
-    """As in test_tod_editor: Playwright's loop in this thread only drives the browser, never Django."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -7,51 +7,28 @@ the token.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
+from orm_helpers import RECORD_VIOLATIONS, database_before_browser  # noqa: F401 - the fixture
 from playwright.sync_api import expect
 
+from tests.tod_helpers import contactnow_sim
 from wallboard.boards.models import ContactNowAccount, TodAudit
-from wallboard.simulator.server import SimulatorServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TOKEN = "cn-browser-s3cret-5"
 PASSWORD = "tod-editor-password-8c1e"
 ZONE = "Europe/London"
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(e.violatedDirective));
-"""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def database_before_browser(django_db_setup, django_db_blocker):
-    """The test database before Chromium: Playwright's sync API keeps an event loop in this thread.
-
-    Django refuses ORM calls from a thread with a running loop; here that loop only drives the
-    browser, never Django, so the ORM calls of this module's fixtures and asserts are safe.
-    """
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
 def sim():
-    server = SimulatorServer(port=0, agents=2, queues=1)
-    server.contactnow.issue_token(TOKEN, ttl=3600)
-    server.start()
-    yield server
-    server.stop()
+    with contactnow_sim(TOKEN) as server:
+        yield server
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from wallboard.alerts.models import (
     validate_apprise_url,
 )
 from wallboard.alerts.outbox import record_test, send_to_channel
+from wallboard.boards.admin_base import ReadOnlyAdmin
 from wallboard.boards.crypto import UnreadableSecret
 
 log = logging.getLogger(__name__)
@@ -34,16 +35,6 @@ TEST_BODY = "If you can read this, the wallboard's alerts reach this channel."
 
 class AdminMedia:
     css = {"all": ["wallboard/css/admin.css"]}
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    """A log: nobody adds or edits its rows (viewing needs the view permission)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- Channels -----------------------------------------------------------------------------------

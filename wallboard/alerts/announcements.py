@@ -3,17 +3,17 @@
 An announcement is part of the board state (`announcements`), so a screen that reconnects
 gets it in its snapshot. The poller adds the active ones to each board's configuration every
 cycle (a scheduled start or end shows within a cycle); creating or ending one republishes
-the boards' stored states at once with the new list, through wallboard.live.boards like any
-poll, under the same tenant lock as the poll so that the two never hand out the same seq.
+the boards' stored states at once with the new list, through wallboard.live.republish, under
+the same tenant lock as the poll so that the two never hand out the same seq.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -24,28 +24,12 @@ from wallboard.alerts.models import Announcement, AnnouncementAudit
 from wallboard.boards.access import boards_for_user, user_can_view
 from wallboard.boards.models import Board
 from wallboard.boards.state import AnnouncementEntry, BoardConfig, BoardState
-from wallboard.live import store
-from wallboard.live.boards import BoardCycle
-from wallboard.live.messages import Status
+from wallboard.live.republish import republish_states, under_tenant_lock
 
 log = logging.getLogger(__name__)
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 ANNOUNCE_PERMISSION = "alerts.add_announcement"
-# How long a republish waits for a poll of the same tenant to finish before leaving the new
-# list to the next poll (which reads it from the database anyway).
-LOCK_WAIT_SECONDS = 3.0
-
-# The tenant lock is the poller's (wallboard.polling.lock); polling sits above this app, so it
-# hands the lock down when it loads (wallboard.polling.apps) instead of this module importing it.
-TenantLockFactory = Callable[[int, float], AbstractContextManager[bool]]
-_tenant_lock: TenantLockFactory | None = None
-
-
-def use_tenant_lock(factory: TenantLockFactory) -> None:
-    """Called once by the polling app: `factory(tenant_id, wait_seconds)` gives its tenant lock."""
-    global _tenant_lock
-    _tenant_lock = factory
 
 
 # --- Who may announce -----------------------------------------------------------------------
@@ -180,38 +164,19 @@ def republish_boards(boards: Iterable[Board]) -> list[str]:
     sent: list[str] = []
     for tenant_id, slugs in by_tenant.items():
         try:
-            sent += _republish_tenant(tenant_id, slugs)
+            sent += under_tenant_lock(tenant_id, partial(republish_locked, slugs), f"announcements for {slugs}")
         except Exception as exc:  # Redis or the channel layer down: the next poll shows it
             log.warning("announcements for %s: could not republish now (%s); the next poll shows them", slugs, exc)
     return sent
 
 
-def _republish_tenant(tenant_id: int, slugs: list[str]) -> list[str]:
-    if _tenant_lock is None:
-        return republish_locked(slugs)
-    with _tenant_lock(tenant_id, LOCK_WAIT_SECONDS) as held:
-        if not held:
-            log.info("announcements for %s: a poll is running; it shows them", slugs)
-            return []
-        return republish_locked(slugs)
-
-
 def republish_locked(slugs: Sequence[str], at: datetime | None = None, only_changed: bool = False) -> list[str]:
     """The same, for a caller that holds the tenant lock (the poller itself)."""
     current = active_by_slug(slugs, at)
-    cycle = BoardCycle(slugs)
-    sent = []
-    for slug in slugs:
-        previous = cycle.previous(slug)
-        head = store.load_head(slug)
-        if previous is None or head is None:
-            continue  # no state yet: the first poll publishes it with its announcements
+
+    def update(slug: str, previous: BoardState) -> BoardState | None:
         if only_changed and previous.get("announcements") == current[slug]:
-            continue
-        data: BoardState = {**previous, "announcements": current[slug]}
-        raw = head.status
-        status: Status = {"state": str(raw.get("state") or "pending"), "since": raw.get("since"),
-                          "last_ok": raw.get("last_ok"), "message": str(raw.get("message") or "")}
-        cycle.publish(slug, data, head.as_of, status)
-        sent.append(slug)
-    return sent
+            return None
+        return {**previous, "announcements": current[slug]}
+
+    return republish_states(slugs, update)

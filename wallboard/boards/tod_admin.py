@@ -18,8 +18,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from wallboard.boards.crypto import unreadable_fields, unreadable_message
+from wallboard.boards.admin_base import AuditAdmin
 from wallboard.boards.models import ContactNowAccount, TodAudit
+from wallboard.boards.secret_fields import secret_status
 from wallboard.boards.tod_forms import ContactNowAccountForm, RuleForm, initial_for
 from wallboard.polling import tod as services
 from wallboard.vcc.errors import VccError
@@ -46,9 +47,7 @@ class ContactNowAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="access token")
     def token_status(self, account: ContactNowAccount) -> str:
-        if "token" in unreadable_fields(account):
-            return f"Not usable: {unreadable_message(['token'])}."
-        return "Stored encrypted; never shown."
+        return secret_status(account, "token")
 
     @admin.display(description="hours")
     def hours_link(self, account: ContactNowAccount) -> str:
@@ -151,7 +150,7 @@ class ContactNowAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(TodAudit)
-class TodAuditAdmin(admin.ModelAdmin):
+class TodAuditAdmin(AuditAdmin):
     """Read-only: who changed which rule, when, from what to what, and what ContactNow answered."""
 
     list_display = ["at", "username", "account_name", "policy", "rule", "operation", "success"]
@@ -159,12 +158,3 @@ class TodAuditAdmin(admin.ModelAdmin):
     search_fields = ["username", "account_name", "policy"]
     readonly_fields = ["at", "username", "account_name", "policy", "rule", "operation", "before", "after", "success", "answer"]
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -8,6 +8,7 @@ from django import forms
 
 from wallboard.boards.crypto import unreadable_fields, unreadable_message
 from wallboard.boards.models import ContactNowAccount
+from wallboard.boards.secret_fields import secret_field
 from wallboard.vcc.parse.tod import DAY_NAMES, TodRule, parse_ranges, rule_problems
 
 DAY_LABELS = [(d, d.capitalize()) for d in DAY_NAMES]
@@ -22,12 +23,9 @@ ACTIONS = [
 class ContactNowAccountForm(forms.ModelForm):
     """An account; the token is write-only: never rendered, blank on edit keeps the stored one."""
 
-    token = forms.CharField(
-        label="Access token",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Stored encrypted and never shown again. Leave empty to keep the current token. Tokens "
+    token = secret_field(
+        "Access token",
+        "Stored encrypted and never shown again. Leave empty to keep the current token. Tokens "
         "expire and are bound to the address that asked for them: issue it from this server's address.",
     )
 

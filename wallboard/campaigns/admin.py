@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from wallboard.boards.admin_base import AuditAdmin
 from wallboard.campaigns import services
 from wallboard.campaigns.models import Campaign, CampaignAction, CampaignGrant
 
@@ -85,7 +86,7 @@ class CampaignGrantAdmin(admin.ModelAdmin[CampaignGrant]):
 
 
 @admin.register(CampaignAction)
-class CampaignActionAdmin(admin.ModelAdmin[CampaignAction]):
+class CampaignActionAdmin(AuditAdmin):
     """The audit log: read-only, never deleted from admin."""
 
     list_display = ["at", "actor", "campaign_label", "action", "detail", "outcome", "upstream_status", "latency_ms"]
@@ -96,12 +97,3 @@ class CampaignActionAdmin(admin.ModelAdmin[CampaignAction]):
         "at", "actor", "user", "campaign", "campaign_label", "action", "detail", "outcome",
         "upstream_status", "upstream_answer", "latency_ms",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

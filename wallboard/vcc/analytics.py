@@ -10,7 +10,7 @@ fetched once, kept in a TokenStore until shortly before it expires, and renewed 
 call is refused with 401. The poller injects a store in Redis, so every worker process of a
 tenant uses the same token; without one, a store in this process's memory does.
 
-The rules of vcc/client.py hold here too, through its helpers: one request in flight per tenant,
+The rules of vcc/http.py hold here too, through its helpers: one request in flight per tenant,
 timeouts, a size cap, https only and public addresses only (loopback aside), every failure a
 typed VccError in our words. A list is read page by page to the last page, all pages within the
 time of one statistics call, so a poll cycle stays as short as with the statistics API.
@@ -29,30 +29,18 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from .client import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_BYTES,
-    DEFAULT_READ_TIMEOUT,
-    USER_AGENT,
-    VccClient,
-    _check_host,
-    _port,
-    _raise_for_status,
-    _read_capped,
-    _reason,
-    safe_session,
-    validate_base_url,
-)
-from .errors import (
-    BadRequestError,
-    BusyError,
-    MalformedError,
-    NotFoundError,
-    TimedOutError,
-    UnauthorisedError,
-    UnreachableError,
-    UnsafeError,
-    VccError,
+from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BYTES, DEFAULT_READ_TIMEOUT, VccClient, validate_base_url
+from .errors import BadRequestError, MalformedError, NotFoundError, TimedOutError, UnauthorisedError, VccError
+from .http import (
+    SessionClient,
+    fit_timeouts,
+    limits_from_settings,
+    new_session,
+    one_in_flight,
+    raise_for_status,
+    read_capped,
+    send,
+    tenant_lock,
 )
 from .parse import analytics as parse
 from .records import Agent, Queue, Schedule, ScheduleNextStatus, ScheduleStatus
@@ -197,18 +185,6 @@ def token_key(token_url: str, client_id: str, client_secret: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# One lock per tenant (credentials and tenant info), shared by every client of it in this process.
-
-_locks: dict[tuple[str, str, str], threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _tenant_lock(metrics_url: str, client_id: str, tenant_info: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault((urlsplit(metrics_url).netloc, client_id, tenant_info), threading.Lock())
-
-
-# ---------------------------------------------------------------------------------------------
 # The one outgoing HTTP call (GET for metrics, POST for the token).
 
 
@@ -234,43 +210,26 @@ def http_request(
 ) -> Answer:
     """One request; the body and headers, or the VccError that says why not.
 
-    vcc/client.py's http_get with the two things this API needs besides: the answer's paging
+    http.get_body with the two things this API needs besides: the answer's paging
     headers, and the message of a 400 (8x8 says there why it refused, e.g. a missing
-    X-Tenant-Info). Same timeouts, cap, refusal of unsafe hosts, no redirects, our own words.
+    X-Tenant-Info). The rest is http.send's.
     """
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    _check_host(host, _port(parts))
-    try:
-        response = session.request(
-            method, url, params=params, headers=headers, data=data,
-            timeout=(connect_timeout, read_timeout), stream=True, allow_redirects=False,
-        )
-    except requests.exceptions.ConnectTimeout:
-        raise TimedOutError(f"could not connect to {host} within {connect_timeout:g} s", url=url) from None
-    except requests.exceptions.ReadTimeout:
-        raise TimedOutError(f"{host} did not answer within {read_timeout:g} s", url=url) from None
-    except requests.exceptions.SSLError:
-        raise UnsafeError(f"the TLS certificate of {host} could not be verified", url=url) from None
-    except requests.exceptions.RequestException as exc:
-        raise UnreachableError(f"cannot connect to {host} ({_reason(exc)})", url=url) from None
-    except VccError as exc:  # the connection's own refusal of an unsafe peer
-        exc.url = url
-        raise
-    except Exception as exc:  # a library's text may quote the request, credentials and all
-        raise UnreachableError(f"the request to {host} could not be made ({type(exc).__name__})", url=url) from None
-    with response:
+    host = urlsplit(url).hostname or "?"
+    with send(
+        session, method, url, params=params, headers=headers, data=data,
+        connect_timeout=connect_timeout, read_timeout=read_timeout,
+    ) as response:
         deadline = time.monotonic() + connect_timeout + read_timeout
         if response.status_code == 400:
             raise BadRequestError(_refusal(response, url, host, deadline, read_timeout), status=400, url=url)
-        _raise_for_status(response, url, what, credentials)
-        return Answer(_read_capped(response, url, host, max_bytes, deadline, read_timeout), response.headers)
+        raise_for_status(response, url, what, credentials)
+        return Answer(read_capped(response, url, host, max_bytes, deadline, read_timeout), response.headers)
 
 
 def _refusal(response: requests.Response, url: str, host: str, deadline: float, read_timeout: float) -> str:
     """A 400's reason in words: 8x8's {"message": ...} (cut short, printable only), else the status."""
     try:
-        data = json.loads(_read_capped(response, url, host, MAX_ERROR_BYTES, deadline, read_timeout))
+        data = json.loads(read_capped(response, url, host, MAX_ERROR_BYTES, deadline, read_timeout))
         message = data.get("message") or data.get("error_description")
     except (VccError, ValueError, AttributeError):
         message = None
@@ -286,7 +245,7 @@ def _refusal(response: requests.Response, url: str, host: str, deadline: float, 
 # The client.
 
 
-class AnalyticsClient:
+class AnalyticsClient(SessionClient):
     """One tenant's connection to the Analytics real-time API; safe to share between threads."""
 
     def __init__(
@@ -322,40 +281,24 @@ class AnalyticsClient:
         self.pages_read = 0  # every page request, for benchmarks and tests
         self.tokens_fetched = 0
         self._key = token_key(self.token_url, client_id, client_secret)
-        self._lock = _tenant_lock(self.metrics_url, client_id, tenant_info)
-        self.session = safe_session()
-        self.session.headers["Accept"] = "application/json"
-        self.session.headers["User-Agent"] = USER_AGENT
-        if tenant_info:
-            self.session.headers[TENANT_INFO_HEADER] = tenant_info
+        # One request in flight per set of credentials and tenant info on this host.
+        self._lock = tenant_lock(("analytics", urlsplit(self.metrics_url).netloc, client_id, tenant_info))
+        self.session = new_session(
+            accept="application/json", headers={TENANT_INFO_HEADER: tenant_info} if tenant_info else None
+        )
         # The secret travels only to the token URL, in a session of its own.
-        self._token_session = safe_session()
-        self._token_session.headers["Accept"] = "application/json"
-        self._token_session.headers["User-Agent"] = USER_AGENT
-        self._token_session.auth = (client_id, client_secret)
+        self._token_session = new_session(accept="application/json", auth=(client_id, client_secret))
 
     @classmethod
     def from_settings(cls, client_id: str, client_secret: str, **kwargs: Any) -> AnalyticsClient:
         """A client with the timeouts and size cap from Django settings."""
-        from django.conf import settings
-
-        kwargs.setdefault("connect_timeout", settings.VCC_CONNECT_TIMEOUT)
-        kwargs.setdefault("read_timeout", settings.VCC_READ_TIMEOUT)
-        kwargs.setdefault("max_bytes", settings.VCC_MAX_BODY_BYTES)
-        return cls(client_id, client_secret, **kwargs)
+        return cls(client_id, client_secret, **{**limits_from_settings(), **kwargs})
 
     def __repr__(self) -> str:
         return f"<AnalyticsClient {self.client_id[:6]}… {self.region} {self.metrics_url}>"
 
-    def close(self) -> None:
-        self.session.close()
-        self._token_session.close()
-
-    def __enter__(self) -> AnalyticsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _sessions(self) -> list[requests.Session | None]:
+        return [self.session, self._token_session]
 
     # Records ----------------------------------------------------------------------------------
 
@@ -447,33 +390,25 @@ class AnalyticsClient:
         form: dict[str, str] | None = None,
     ) -> Answer:
         """One request under the tenant lock, both timeouts shrunk to fit what is left of the budget."""
-        connect_timeout, read_timeout = self.connect_timeout, self.read_timeout
-        if budget is not None and budget < connect_timeout + read_timeout:
-            share = max(budget, 0.05) / (connect_timeout + read_timeout)
-            connect_timeout, read_timeout = connect_timeout * share, read_timeout * share
-        if not self._lock.acquire(timeout=connect_timeout + read_timeout):
-            raise BusyError("another request for this tenant is still in flight", url=url)
-        try:
+        connect_timeout, read_timeout = fit_timeouts(self.connect_timeout, self.read_timeout, budget, floor=0.05)
+        with one_in_flight(self._lock, connect_timeout + read_timeout, url):
             if form is not None:
-                return http_request(
-                    self._token_session, method, url, data=form, connect_timeout=connect_timeout,
-                    read_timeout=read_timeout, max_bytes=MAX_ERROR_BYTES * 4, what=what,
-                    credentials="client id and secret",
-                )
+                try:
+                    return http_request(
+                        self._token_session, method, url, data=form, connect_timeout=connect_timeout,
+                        read_timeout=read_timeout, max_bytes=MAX_ERROR_BYTES * 4, what=what,
+                        credentials="client id and secret",
+                    )
+                except BadRequestError:  # the token endpoint's 400: invalid_grant, invalid_client
+                    raise UnauthorisedError(
+                        "8x8 refused this client id and secret (HTTP 400)", status=400, url=url
+                    ) from None
             self.pages_read += 1
             return http_request(
                 self.session, method, url, params=params, headers={"Authorization": f"Bearer {token}"},
                 connect_timeout=connect_timeout, read_timeout=read_timeout, max_bytes=self.max_bytes,
                 what=what, credentials="access token",
             )
-        except BadRequestError as exc:
-            if form is not None:  # the token endpoint's 400: invalid_grant, invalid_client
-                raise UnauthorisedError("8x8 refused this client id and secret (HTTP 400)", status=400, url=url) from None
-            raise exc
-        finally:
-            self._lock.release()
-
-
 
 
 def _read_token(body: bytes, now: float) -> CachedToken:

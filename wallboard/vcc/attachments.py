@@ -28,17 +28,9 @@ from urllib.parse import quote, urlsplit
 import requests
 import urllib3
 
-from .client import (
-    USER_AGENT,
-    _check_credentials,
-    _check_host,
-    _port,
-    _raise_for_status,
-    _reason,
-    safe_session,
-    validate_base_url,
-)
-from .errors import MalformedError, TimedOutError, TooLargeError, UnreachableError, UnsafeError, VccError
+from .client import check_credentials, validate_base_url
+from .errors import MalformedError, TimedOutError, TooLargeError, UnreachableError, VccError
+from .http import new_session, raise_for_status, send
 from .safe_files import LocalFileError, Saved, Staging, ZipLimits, name_from_disposition, safe_name
 
 CCM_PATH = "/api/ccm/attachments"
@@ -126,9 +118,7 @@ def download(
     url = attachment_url(base_url, kind, ident)
     what = f"{kind} {ident.strip()}"
     folder = _folder(directory)
-    session = safe_session()
-    session.auth = (tenant, token)
-    session.headers.update({"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"})
+    session = new_session(accept="*/*", auth=(tenant, token), headers={"Accept-Encoding": "identity"})
     with session, Staging(folder) as staging:
         out, temp = staging.new_temp()
         with out:
@@ -181,27 +171,11 @@ def _fetch(
     limits: Limits,
     progress: Progress | None,
 ) -> _Answer:
-    """GET url into out, or raise the VccError that says why not (as client.http_get does)."""
+    """GET url into out, or raise the VccError that says why not (http.send's rules, streamed)."""
     host = urlsplit(url).hostname or "?"
-    _check_credentials(session)
-    _check_host(host, _port(urlsplit(url)))
-    try:
-        response = session.get(url, timeout=(connect_timeout, read_timeout), stream=True, allow_redirects=False)
-    except requests.exceptions.ConnectTimeout:
-        raise TimedOutError(f"could not connect to {host} within {connect_timeout:g} s", url=url) from None
-    except requests.exceptions.ReadTimeout:
-        raise TimedOutError(f"{host} did not answer within {read_timeout:g} s", url=url) from None
-    except requests.exceptions.SSLError:
-        raise UnsafeError(f"the TLS certificate of {host} could not be verified", url=url) from None
-    except requests.exceptions.RequestException as exc:
-        raise UnreachableError(f"cannot connect to {host} ({_reason(exc)})", url=url) from None
-    except VccError as exc:
-        exc.url = url
-        raise
-    except Exception as exc:  # a library's text may quote the request, credentials and all
-        raise UnreachableError(f"the request to {host} could not be made ({type(exc).__name__})", url=url) from None
-    with response:
-        _raise_for_status(response, url, what, "tenant name and token")
+    check_credentials(session)
+    with send(session, "GET", url, connect_timeout=connect_timeout, read_timeout=read_timeout) as response:
+        raise_for_status(response, url, what, "tenant name and token")
         announced = _announced(response)
         if announced is not None and announced > limits.max_bytes:
             raise TooLargeError(f"{host} announced {announced} bytes, more than the limit of {limits.max_bytes}", url=url)
@@ -251,7 +225,7 @@ def _stream(
         raise _cut_short(host, size, announced, url) from None
     except VccError:
         raise
-    except Exception as exc:  # the class name only, as in client.http_get
+    except Exception as exc:  # the class name only, as in http.send
         raise MalformedError(f"the answer from {host} could not be read ({type(exc).__name__})", url=url) from None
     if announced is not None and size < announced:
         raise _cut_short(host, size, announced, url)

@@ -34,13 +34,7 @@ from .client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BYTES,
     DEFAULT_READ_TIMEOUT,
-    USER_AGENT,
-    _check_credentials,
-    _check_host,
-    _port,
-    _read_capped,
-    _reason,
-    safe_session,
+    check_credentials,
     validate_base_url,
 )
 from .errors import (
@@ -51,9 +45,9 @@ from .errors import (
     TimedOutError,
     UnauthorisedError,
     UnreachableError,
-    UnsafeError,
     VccError,
 )
+from .http import SessionClient, limits_from_settings, new_session, read_capped, reason, send
 
 CAMPAIGNS_PATH = "/api/tstats/campaigns"
 STATUSES = ("RUNNING", "PAUSED", "STOPPED", "PURGED")
@@ -186,7 +180,7 @@ def check_customer_id(value: str) -> str:
 # The client.
 
 
-class CampaignClient:
+class CampaignClient(SessionClient):
     """One tenant's Dynamic Campaigns API; one session per client, no retries."""
 
     def __init__(
@@ -206,36 +200,15 @@ class CampaignClient:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_bytes = max_bytes
-        self.session = safe_session()
-        self.session.auth = (tenant, action_token)
-        self.session.headers["Accept"] = "application/json"
-        self.session.headers["User-Agent"] = USER_AGENT
+        self.session = new_session(accept="application/json", auth=(tenant, action_token))
 
     @classmethod
     def from_settings(cls, base_url: str, tenant: str, action_token: str) -> CampaignClient:
         """A client with the timeouts and size cap from Django settings."""
-        from django.conf import settings
-
-        return cls(
-            base_url,
-            tenant,
-            action_token,
-            connect_timeout=settings.VCC_CONNECT_TIMEOUT,
-            read_timeout=settings.VCC_READ_TIMEOUT,
-            max_bytes=settings.VCC_MAX_BODY_BYTES,
-        )
+        return cls(base_url, tenant, action_token, **limits_from_settings())
 
     def __repr__(self) -> str:
         return f"<CampaignClient {self.tenant}@{self.base_url}>"
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> CampaignClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # The three calls --------------------------------------------------------------------------
 
@@ -300,17 +273,18 @@ class CampaignClient:
         """One request, never retried; the typed error for anything but a 2xx."""
         parts = urlsplit(url)
         host = parts.hostname or "?"
-        _check_credentials(self.session)
-        _check_host(host, _port(parts))
+        check_credentials(self.session)
         data = None if payload is None else json.dumps(payload).encode()
         headers = {"Content-Type": "application/json"} if data is not None else {}
         safe_url = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        response = self._request(method, url, data, headers, host, safe_url)
-        with response:
+        with send(
+            self.session, method, url, data=data, headers=headers, connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout, translate=self._lost,
+        ) as response:
             status = response.status_code
             deadline = time.monotonic() + self.connect_timeout + self.read_timeout
             try:
-                raw = _read_capped(response, safe_url, host, self.max_bytes, deadline, self.read_timeout)
+                raw = read_capped(response, safe_url, host, self.max_bytes, deadline, self.read_timeout)
             except VccError as exc:
                 if 200 <= status < 300 and need_body:
                     raise OutcomeUnknownError(
@@ -326,46 +300,34 @@ class CampaignClient:
             return status, raw
         raise _status_error(status, raw, what, safe_url, customer)
 
-    def _request(
-        self, method: str, url: str, data: bytes | None, headers: dict[str, str], host: str, safe_url: str
-    ) -> requests.Response:
-        try:
-            return self.session.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                timeout=(self.connect_timeout, self.read_timeout),
-                stream=True,
-                allow_redirects=False,
-            )
-        except requests.exceptions.ConnectTimeout:
-            raise TimedOutError(
+    def _lost(self, exc: Exception, host: str, safe_url: str) -> VccError | None:
+        """A write's failures in its own words: a request that may have arrived is an unknown outcome.
+
+        None leaves the wording to http.send (TLS, a library's own error).
+        """
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return TimedOutError(
                 f"could not connect to {host} within {self.connect_timeout:g} s; nothing was sent", url=safe_url
-            ) from None
-        except requests.exceptions.ReadTimeout:
-            raise OutcomeUnknownError(
+            )
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return OutcomeUnknownError(
                 f"{host} did not answer within {self.read_timeout:g} s; the change may or may not have been "
                 f"made: {CHECK_IN_8X8}",
                 url=safe_url,
-            ) from None
-        except requests.exceptions.SSLError:
-            raise UnsafeError(f"the TLS certificate of {host} could not be verified", url=safe_url) from None
-        except requests.exceptions.ConnectionError as exc:
+            )
+        if isinstance(exc, requests.exceptions.SSLError):
+            return None
+        if isinstance(exc, requests.exceptions.ConnectionError):
             if _never_sent(exc):
-                raise UnreachableError(f"cannot connect to {host} ({_reason(exc)}); nothing was sent", url=safe_url) from None
-            raise OutcomeUnknownError(
-                f"the connection to {host} broke before it answered ({_reason(exc)}); the change may or may not "
+                return UnreachableError(f"cannot connect to {host} ({reason(exc)}); nothing was sent", url=safe_url)
+            return OutcomeUnknownError(
+                f"the connection to {host} broke before it answered ({reason(exc)}); the change may or may not "
                 f"have been made: {CHECK_IN_8X8}",
                 url=safe_url,
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise UnreachableError(f"the request to {host} could not be made ({_reason(exc)})", url=safe_url) from None
-        except VccError as exc:  # the connection's own refusal (unsafe peer)
-            exc.url = safe_url
-            raise
-        except Exception as exc:  # the class name only: a library's text may quote the request
-            raise UnreachableError(f"the request to {host} could not be made ({type(exc).__name__})", url=safe_url) from None
+            )
+        if isinstance(exc, requests.exceptions.RequestException):
+            return UnreachableError(f"the request to {host} could not be made ({reason(exc)})", url=safe_url)
+        return None
 
 
 PROBE_CUSTOMER = "wallboard-probe"

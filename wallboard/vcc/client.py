@@ -17,31 +17,32 @@ the Data Request Token (docs/admin.md, "Statistics gateway").
 from __future__ import annotations
 
 import ipaddress
-import os
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
-from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
-import urllib3
-from requests.adapters import HTTPAdapter
 
 from . import parse
 from .errors import (
-    BadRequestError,
-    BusyError,
-    MalformedError,
     NotFoundError,
-    ServerError,
     TimedOutError,
-    TooLargeError,
     UnauthorisedError,
-    UnreachableError,
     UnsafeError,
     VccError,
+)
+from .http import (
+    UNSAFE_WHY,
+    SessionClient,
+    fit_timeouts,
+    get_body,
+    ip_literal,
+    limits_from_settings,
+    new_session,
+    one_in_flight,
+    tenant_lock,
+    unsafe_address,
 )
 from .records import Agent, Queue, Schedule, ScheduleNextStatus, ScheduleStatus
 
@@ -55,8 +56,6 @@ GATEWAY_PATH = "/cc/v1/stats/rt"
 APIS = ("classic", "gateway")
 TENANT_HEADER = "X-8x8-Tenant"
 API_KEY_HEADER = "x-api-key"
-USER_AGENT = "Wallboard (+8x8 real time statistics)"
-_CHUNK = 256 * 1024
 
 T = TypeVar("T")
 
@@ -99,139 +98,14 @@ def validate_base_url(url: str) -> str:
         raise ValueError("the base URL must not have a query string or fragment")
     if parts.scheme == "http" and not is_loopback(host):
         raise UnsafeError(f"plain http to {host}: the 8x8 APIs must be reached over https")
-    literal = _ip_literal(host)
+    literal = ip_literal(host)
     if literal is not None and unsafe_address(literal):
-        raise UnsafeError(f"{host} is a private, link-local or reserved address; {_UNSAFE_WHY}")
+        raise UnsafeError(f"{host} is a private, link-local or reserved address; {UNSAFE_WHY}")
     path = parts.path.rstrip("/")
     for suffix in (STATS_PATH, SCHEDULES_PATH, GATEWAY_PATH):
         if path.lower().endswith(suffix):
             path = path[: -len(suffix)]
     return urlunsplit((parts.scheme, parts.netloc.lower(), path.rstrip("/"), "", ""))
-
-
-# ---------------------------------------------------------------------------------------------
-# Addresses the poller may reach: public ones, and loopback for the simulator and tests.
-
-_UNSAFE_WHY = "only the 8x8 platform may be reached, never an internal or cloud metadata address"
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def _ip_literal(host: str) -> IPAddress | None:
-    """The address a host written as a number stands for, including shorthands (10.1, 0xa9fea9fe).
-
-    The shorthands matter because the resolver accepts them too: https://2852039166 is
-    169.254.169.254 to the socket that connects.
-    """
-    host = host.strip("[]")
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except (OSError, ValueError):
-        return None
-
-
-def unsafe_address(address: IPAddress) -> bool:
-    """True for anything but a public address or loopback (private, link-local, multicast, ...).
-
-    IPv6 forms that carry an IPv4 address (mapped, 6to4, Teredo, NAT64) are judged by that
-    address too, so ::ffff:10.0.0.1 is as private as 10.0.0.1.
-    """
-    candidates: list[IPAddress] = [address]
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
-        if address in _NAT64:
-            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-        if address.ipv4_mapped is not None:
-            candidates = []  # judged by the IPv4 address alone: ::ffff:127.0.0.1 is loopback
-        candidates += [a for a in embedded if a is not None]
-    return any(_unsafe_one(candidate) for candidate in candidates)
-
-
-def _unsafe_one(address: IPAddress) -> bool:
-    if address.is_loopback:
-        return False
-    return (
-        not address.is_global
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
-
-
-def _check_host(host: str, port: int) -> None:
-    """Refuse a host name that resolves to an unsafe address, before anything is sent to it.
-
-    Done at every request, not only when the URL is saved, because what a name resolves to
-    can change afterwards. A name that does not resolve is left to the request, which will
-    say so in its own words (or reach it through a proxy, which resolves it itself).
-    """
-    try:
-        found = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return
-    for *_, sockaddr in found:
-        address = _ip_literal(str(sockaddr[0]).split("%")[0])
-        if address is not None and unsafe_address(address):
-            raise UnsafeError(f"{host} resolves to {address}, a private, link-local or reserved address; {_UNSAFE_WHY}")
-
-
-class _CheckedPeer(urllib3.connection.HTTPConnection):
-    """Refuses a connection whose peer is an unsafe address, before a byte is sent on it.
-
-    _check_host looks the name up, then urllib3 looks it up again to connect: a name whose
-    answers alternate (DNS rebinding) could pass the first and reach 10.x with the second.
-    Checking the socket that actually connected closes that gap. Through a proxy the peer is
-    the proxy, which may well be on a private network, so that case is left alone.
-    """
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        if getattr(self, "proxy", None) is None:
-            peer = _ip_literal(str(sock.getpeername()[0]).split("%")[0])
-            if peer is None or unsafe_address(peer):
-                sock.close()
-                host = getattr(self, "host", "?")
-                raise UnsafeError(f"{host} connected to {peer}, a private, link-local or reserved address; {_UNSAFE_WHY}")
-        return sock
-
-
-class _CheckedHTTPConnection(_CheckedPeer, urllib3.connection.HTTPConnection):
-    pass
-
-
-class _CheckedHTTPSConnection(_CheckedPeer, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class _CheckedHTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _CheckedHTTPConnection
-
-
-class _CheckedHTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _CheckedHTTPSConnection
-
-
-class SafeAdapter(HTTPAdapter):
-    """A requests transport whose connections refuse unsafe peers (see _CheckedPeer)."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
-
-
-def safe_session() -> requests.Session:
-    """A session that only ever connects to public or loopback addresses."""
-    session = requests.Session()
-    adapter = SafeAdapter()
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,7 +152,7 @@ def _printable_ascii(value: str) -> bool:
     return all(" " <= char <= "~" for char in value)
 
 
-def _check_credentials(session: requests.Session) -> None:
+def check_credentials(session: requests.Session) -> None:
     """Refuse credentials 8x8 cannot accept before requests tries (and fails) to encode them.
 
     Basic auth (the classic APIs) and the gateway's two headers alike. The message names the
@@ -297,28 +171,7 @@ def _check_credentials(session: requests.Session) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# One lock per tenant, shared by every client of that tenant in this process.
-
-_locks: dict[tuple[str, str], threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _tenant_lock(base_url: str, tenant: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault((base_url, tenant.lower()), threading.Lock())
-
-
-# ---------------------------------------------------------------------------------------------
-# The one outgoing HTTP call.
-
-_STATUS_ERRORS: dict[int, tuple[type[VccError], str]] = {
-    400: (BadRequestError, "the platform rejected the request (HTTP 400)"),
-    401: (UnauthorisedError, "the platform refused this {credentials} (HTTP 401)"),
-    403: (UnauthorisedError, "the platform refused this {credentials} (HTTP 403)"),
-    404: (NotFoundError, "{what} does not exist on this platform (HTTP 404)"),
-    429: (BusyError, "the platform asks to slow down (HTTP 429)"),
-    503: (BusyError, "the platform is overloaded or already serving a request for this tenant (HTTP 503)"),
-}
+# The statistics APIs' GET.
 
 
 def http_get(
@@ -339,118 +192,11 @@ def http_get(
     are not followed: the APIs never redirect, and a login page must not receive the token.
     `credentials` names what a 401/403 refused ("tenant name and API key" on the gateway).
     """
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    _check_credentials(session)
-    _check_host(host, _port(parts))
-    try:
-        response = session.get(
-            url,
-            params=params,
-            timeout=(connect_timeout, read_timeout),
-            stream=True,
-            allow_redirects=False,
-        )
-    except requests.exceptions.ConnectTimeout:
-        raise TimedOutError(f"could not connect to {host} within {connect_timeout:g} s", url=url) from None
-    except requests.exceptions.ReadTimeout:
-        raise TimedOutError(f"{host} did not answer within {read_timeout:g} s", url=url) from None
-    except requests.exceptions.SSLError:
-        raise UnsafeError(f"the TLS certificate of {host} could not be verified", url=url) from None
-    except requests.exceptions.RequestException as exc:
-        raise UnreachableError(f"cannot connect to {host} ({_reason(exc)})", url=url) from None
-    except VccError as exc:  # the connection's own refusal (_CheckedPeer)
-        exc.url = url
-        raise
-    except Exception as exc:
-        # Anything else (an encoding error, a library's bug) may quote the request, headers
-        # and all: only its class name leaves this function.
-        raise UnreachableError(f"the request to {host} could not be made ({type(exc).__name__})", url=url) from None
-    with response:
-        _raise_for_status(response, url, what, credentials)
-        deadline = time.monotonic() + connect_timeout + read_timeout
-        return _read_capped(response, url, host, max_bytes, deadline, read_timeout)
-
-
-def _raise_for_status(response: requests.Response, url: str, what: str, credentials: str) -> None:
-    status = response.status_code
-    if status == 200:
-        return
-    if status in _STATUS_ERRORS:
-        cls, text = _STATUS_ERRORS[status]
-        raise cls(text.format(what=what, credentials=credentials), status=status, url=url)
-    if 300 <= status < 400:
-        where = response.headers.get("Location", "elsewhere")
-        raise BadRequestError(
-            f"the platform redirected to {where[:100]} (HTTP {status}); check the base URL", status=status, url=url
-        )
-    if status >= 500:
-        raise ServerError(f"the platform failed to answer (HTTP {status})", status=status, url=url)
-    raise BadRequestError(f"unexpected answer HTTP {status}", status=status, url=url)
-
-
-def _read_capped(
-    response: requests.Response, url: str, host: str, max_bytes: int, deadline: float, read_timeout: float
-) -> bytes:
-    """The decoded body, read in chunks and abandoned as soon as it passes max_bytes."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise TooLargeError(f"{host} announced {int(declared)} bytes, more than the limit of {max_bytes}", url=url)
-    chunks = []
-    size = 0
-    try:
-        for chunk in _chunks(response):
-            size += len(chunk)
-            if size > max_bytes:
-                raise TooLargeError(f"{host} sent more than the limit of {max_bytes} bytes", url=url)
-            if time.monotonic() > deadline:
-                raise TimedOutError(f"{host} did not finish its answer in time", url=url)
-            chunks.append(chunk)
-    except requests.exceptions.ConnectionError as exc:
-        if "timed out" in str(exc).lower():
-            raise TimedOutError(f"{host} stopped sending for more than {read_timeout:g} s", url=url) from None
-        raise UnreachableError(f"the connection to {host} broke ({_reason(exc)})", url=url) from None
-    except requests.exceptions.RequestException as exc:
-        raise MalformedError(f"the answer from {host} could not be read ({_reason(exc)})", url=url) from None
-    except VccError:
-        raise
-    except Exception as exc:  # as in http_get: the class name only, never the text
-        raise MalformedError(f"the answer from {host} could not be read ({type(exc).__name__})", url=url) from None
-    return b"".join(chunks)
-
-
-def _chunks(response: requests.Response) -> Iterator[bytes]:
-    # decode_content: the cap counts decompressed bytes, so a gzip bomb stops at the cap too.
-    return response.iter_content(_CHUNK)
-
-
-def _port(parts: SplitResult) -> int:
-    """The port a URL connects to (a bad one is left for requests to report)."""
-    try:
-        return parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return 443
-
-
-def _reason(exc: BaseException) -> str:
-    """Why a connection failed, in words built here: never the text of a library's exception.
-
-    Those texts quote hosts, URLs and proxy settings (a proxy URL may hold a password), so
-    only the operating system's fixed error strings and class names are used.
-    """
-    chain = [exc]
-    while len(chain) < 20:
-        cause = chain[-1].__cause__ or (None if chain[-1].__suppress_context__ else chain[-1].__context__)
-        if cause is None:
-            break
-        chain.append(cause)
-    innermost = chain[-1]
-    for cause in reversed(chain):
-        if isinstance(cause, socket.gaierror):
-            return "the host name could not be resolved"
-        if isinstance(cause, OSError) and isinstance(cause.errno, int) and cause.errno > 0:
-            return os.strerror(cause.errno)
-    return type(innermost).__name__
+    check_credentials(session)
+    return get_body(
+        session, url, params=params, connect_timeout=connect_timeout, read_timeout=read_timeout,
+        max_bytes=max_bytes, what=what, credentials=credentials,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,7 +206,7 @@ def _reason(exc: BaseException) -> str:
 QueueIds = Iterable[str] | Callable[[], Iterable[str]]
 
 
-class VccClient:
+class VccClient(SessionClient):
     """One tenant's connection to its 8x8 platform; safe to share between threads.
 
     With api="gateway" queues come through the statistics gateway with the API key, one
@@ -500,12 +246,10 @@ class VccClient:
         self.read_timeout = read_timeout
         self.max_bytes = max_bytes
         self._queue_ids = queue_ids
-        self._lock = _tenant_lock(self.base_url, tenant)
-        self.session = safe_session()
-        if token:
-            self.session.auth = (tenant, token)
-        self.session.headers["Accept"] = "application/json" if fmt == "json" else "application/xml"
-        self.session.headers["User-Agent"] = USER_AGENT
+        self._lock = tenant_lock((self.base_url, tenant.lower()))
+        self.session = new_session(
+            accept="application/json" if fmt == "json" else "application/xml", auth=(tenant, token) if token else None
+        )
         # A session of its own: the API key must not travel to the classic APIs, nor the token
         # to the gateway.
         self._gateway = _gateway_session(tenant, api_key) if api == "gateway" and api_key else None
@@ -515,34 +259,13 @@ class VccClient:
         cls, base_url: str, tenant: str, token: str | None, *, fmt: str = "json", **kwargs: Any
     ) -> VccClient:
         """A client with the timeouts and size cap from Django settings (api, api_key, queue_ids pass through)."""
-        # Here only: the client is a plain library (benchmarks and the simulator's tests use it
-        # without settings); this constructor alone is the Django-configured way in.
-        from django.conf import settings
-
-        return cls(
-            base_url,
-            tenant,
-            token,
-            fmt=fmt,
-            connect_timeout=settings.VCC_CONNECT_TIMEOUT,
-            read_timeout=settings.VCC_READ_TIMEOUT,
-            max_bytes=settings.VCC_MAX_BODY_BYTES,
-            **kwargs,
-        )
+        return cls(base_url, tenant, token, fmt=fmt, **limits_from_settings(), **kwargs)
 
     def __repr__(self) -> str:
         return f"<VccClient {self.tenant}@{self.base_url} {self.fmt} {self.api}>"
 
-    def close(self) -> None:
-        self.session.close()
-        if self._gateway is not None:
-            self._gateway.close()
-
-    def __enter__(self) -> VccClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _sessions(self) -> list[requests.Session | None]:
+        return [self.session, self._gateway]
 
     # Real Time Statistics -------------------------------------------------------------------
 
@@ -687,13 +410,8 @@ class VccClient:
             raise UnauthorisedError(
                 f"no data request token for this tenant: {what} is not served by the statistics gateway", url=url
             )
-        connect_timeout, read_timeout = self.connect_timeout, self.read_timeout
-        if budget is not None and budget < connect_timeout + read_timeout:
-            share = budget / (connect_timeout + read_timeout)
-            connect_timeout, read_timeout = connect_timeout * share, read_timeout * share
-        if not self._lock.acquire(timeout=connect_timeout + read_timeout):
-            raise BusyError("another request for this tenant is still in flight", url=url)
-        try:
+        connect_timeout, read_timeout = fit_timeouts(self.connect_timeout, self.read_timeout, budget)
+        with one_in_flight(self._lock, connect_timeout + read_timeout, url):
             body = http_get(
                 session,
                 url,
@@ -704,8 +422,6 @@ class VccClient:
                 what=what,
                 credentials="tenant name and API key" if gateway else "tenant name and token",
             )
-        finally:
-            self._lock.release()
         try:
             return parser(body)
         except VccError as exc:
@@ -725,12 +441,7 @@ class VccClient:
 
 def _gateway_session(tenant: str, api_key: str) -> requests.Session:
     """A session that sends the gateway's two credential headers and asks for JSON."""
-    session = safe_session()
-    session.headers["Accept"] = "application/json"
-    session.headers["User-Agent"] = USER_AGENT
-    session.headers[TENANT_HEADER] = tenant
-    session.headers[API_KEY_HEADER] = api_key
-    return session
+    return new_session(accept="application/json", headers={TENANT_HEADER: tenant, API_KEY_HEADER: api_key})
 
 
 def _when(utctime_ms: int | None, offset_s: int | None) -> dict[str, int]:

@@ -22,29 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
-import requests
-
-from .client import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_BYTES,
-    DEFAULT_READ_TIMEOUT,
-    _check_host,
-    _port,
-    _raise_for_status,
-    _read_capped,
-    _reason,
-    safe_session,
-    validate_base_url,
-)
-from .errors import (
-    BadRequestError,
-    MalformedError,
-    TimedOutError,
-    UnauthorisedError,
-    UnreachableError,
-    UnsafeError,
-    VccError,
-)
+from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BYTES, DEFAULT_READ_TIMEOUT, validate_base_url
+from .errors import BadRequestError, MalformedError, UnauthorisedError, VccError
+from .http import SessionClient, limits_from_settings, new_session, raise_for_status, read_capped, send
 from .parse.tod import TodAnswer, TodPolicy, TodRule, parse_answer
 
 FORMATS = ("json", "xml")
@@ -98,7 +78,7 @@ def token_problem(token: str) -> str | None:
     return None
 
 
-class ContactNowClient:
+class ContactNowClient(SessionClient):
     """One ContactNow account: read policies and rules, create and update rules."""
 
     def __init__(
@@ -121,30 +101,15 @@ class ContactNowClient:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_bytes = max_bytes
-        self.session = safe_session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        self.session = new_session(user_agent=USER_AGENT)
 
     @classmethod
     def from_settings(cls, base_url: str, token: str, *, fmt: str = "json") -> ContactNowClient:
         """A client with the timeouts and size cap of the 8x8 clients (Django settings)."""
-        from django.conf import settings
-
-        return cls(
-            base_url, token, fmt=fmt, connect_timeout=settings.VCC_CONNECT_TIMEOUT,
-            read_timeout=settings.VCC_READ_TIMEOUT, max_bytes=settings.VCC_MAX_BODY_BYTES,
-        )
+        return cls(base_url, token, fmt=fmt, **limits_from_settings())
 
     def __repr__(self) -> str:
         return f"<ContactNowClient {self.base_url} {self.fmt}>"
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> ContactNowClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # Calls ------------------------------------------------------------------------------------
 
@@ -196,32 +161,15 @@ class ContactNowClient:
 
     def _send(self, verb: str, url: str, params: dict[str, str], payload: tuple[bytes, str] | None, what: str) -> bytes:
         """One request; every failure a VccError in our words, the URL in it without the query."""
-        parts = urlsplit(url)
-        host = parts.hostname or "?"
-        _check_host(host, _port(parts))
+        host = urlsplit(url).hostname or "?"
         headers = {"Content-Type": payload[1]} if payload else {}
-        try:
-            response = self.session.request(
-                verb, url, params=params, data=payload[0] if payload else None, headers=headers,
-                timeout=(self.connect_timeout, self.read_timeout), stream=True, allow_redirects=False,
-            )
-        except requests.exceptions.ConnectTimeout:
-            raise TimedOutError(f"could not connect to {host} within {self.connect_timeout:g} s", url=url) from None
-        except requests.exceptions.ReadTimeout:
-            raise TimedOutError(f"{host} did not answer within {self.read_timeout:g} s", url=url) from None
-        except requests.exceptions.SSLError:
-            raise UnsafeError(f"the TLS certificate of {host} could not be verified", url=url) from None
-        except requests.exceptions.RequestException as exc:
-            raise UnreachableError(f"cannot connect to {host} ({_reason(exc)})", url=url) from None
-        except VccError as exc:
-            exc.url = url
-            raise
-        except Exception as exc:  # a library's text may quote the URL, token and all
-            raise UnreachableError(f"the request to {host} could not be made ({type(exc).__name__})", url=url) from None
-        with response:
-            _raise_for_status(response, url, f"ContactNow {what}", "token")
+        with send(
+            self.session, verb, url, params=params, data=payload[0] if payload else None, headers=headers,
+            connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+        ) as response:
+            raise_for_status(response, url, f"ContactNow {what}", "token")
             deadline = time.monotonic() + self.connect_timeout + self.read_timeout
-            return _read_capped(response, url, host, self.max_bytes, deadline, self.read_timeout)
+            return read_capped(response, url, host, self.max_bytes, deadline, self.read_timeout)
 
     def _scrubbed(self, exc: VccError) -> VccError:
         """The same error with the token removed from its words (a redirect's Location, say)."""
