@@ -164,3 +164,23 @@ def test_it_labels_queues_groups_metrics_and_agent_times_the_same_on_both_views(
     assert result["levels"] == ["alert", "ok", "ok", "ok"]
     assert result["schedules"] == ["closed", "none", "none"]
     assert result["times"] == ["1:05", "–", "–"]
+
+
+def test_it_takes_the_palette_from_the_address_then_the_browser_then_the_board(module_page):
+    result = module_page.evaluate(
+        """async () => {
+            const m = await import('/static/wallboard/js/display-options.js');
+            const p = (q) => new URLSearchParams(q);
+            localStorage.removeItem('wb-palette');
+            const out = {
+                board: m.readOptions(p(''), 'kiosk', 'cb').palette,
+                none: m.readOptions(p(''), 'kiosk', undefined).palette,
+                address: m.readOptions(p('palette=default'), 'kiosk', 'cb').palette,
+            };
+            localStorage.setItem('wb-palette', 'default');
+            out.browser = m.readOptions(p(''), 'supervisor', 'cb').palette;
+            localStorage.removeItem('wb-palette');
+            return out;
+        }"""
+    )
+    assert result == {"board": "cb", "none": "default", "address": "default", "browser": "default"}

@@ -25,6 +25,7 @@ from wallboard.boards.models import (
     TenantHealth,
     Threshold,
 )
+from wallboard.boards.secret_fields import secret_status
 from wallboard.boards.selectors import rows_with_missing_schedules
 from wallboard.live import displays as display_actions
 from wallboard.polling.catalogue import get_catalogue
@@ -140,27 +141,19 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.display(description="data request token")
     def token_status(self, tenant: Tenant) -> str:
-        if "token" in unreadable_fields(tenant):
-            return f"Not usable: {unreadable_message(['token'])}."
-        return "Stored encrypted; never shown."
+        return secret_status(tenant, "token")
 
     @admin.display(description="API key")
     def api_key_status(self, tenant: Tenant) -> str:
-        if "api_key" in unreadable_fields(tenant):
-            return f"Not usable: {unreadable_message(['api_key'])}."
-        return "Stored encrypted; never shown." if tenant.api_key else "None stored."
+        return secret_status(tenant, "api_key", optional=True)
 
     @admin.display(description="Analytics API secret")
     def analytics_secret_status(self, tenant: Tenant) -> str:
-        if "analytics_client_secret" in unreadable_fields(tenant):
-            return f"Not usable: {unreadable_message(['analytics_client_secret'])}."
-        return "Stored encrypted; never shown." if tenant.analytics_client_secret else "None stored."
+        return secret_status(tenant, "analytics_client_secret", optional=True)
 
     @admin.display(description="action token")
     def action_token_status(self, tenant: Tenant) -> str:
-        if "action_token" in unreadable_fields(tenant):
-            return f"Not usable: {unreadable_message(['action_token'])}."
-        return "Stored encrypted; never shown." if tenant.action_token else "None stored."
+        return secret_status(tenant, "action_token", optional=True)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """Warn at the top of the page about secrets that must be typed again.
@@ -274,7 +267,7 @@ class BoardAdmin(admin.ModelAdmin):
     readonly_fields = ["preview"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "tenant", "preview"]}),
-        ("Layout", {"fields": ["theme", "queue_metrics", "show_agents", "hide_logged_out", "mute_when_closed", "page_seconds"]}),
+        ("Layout", {"fields": ["theme", "palette", "language", "queue_metrics", "show_agents", "hide_logged_out", "mute_when_closed", "page_seconds"]}),
         ("Agent performance", {"fields": ["leaderboard", "leaderboard_size", "leaderboard_min_count",
                                           "show_occupancy", "show_day_totals"],
                                "description": "Tiles from the agents' day figures 8x8 already sends (docs/admin.md)."}),

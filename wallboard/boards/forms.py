@@ -18,6 +18,7 @@ from wallboard.boards.models import (
     Tenant,
     Threshold,
 )
+from wallboard.boards.secret_fields import secret_field
 
 # The documented 8x8 Contact Center platforms (see ../shared/api/*.txt); any other https host may be typed.
 PLATFORMS = [
@@ -57,12 +58,9 @@ class TenantForm(forms.ModelForm):
         widget=DatalistInput(PLATFORMS, "vcc-platforms"),
         help_text="Pick your platform (the host you log in to) or type its https:// URL.",
     )
-    token = forms.CharField(
-        label="Data request token",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Stored encrypted and never shown again. Leave empty to keep the current token.",
+    token = secret_field(
+        "Data request token",
+        "Stored encrypted and never shown again. Leave empty to keep the current token.",
     )
     api = forms.ChoiceField(
         label="Statistics API",
@@ -71,21 +69,15 @@ class TenantForm(forms.ModelForm):
         widget=forms.RadioSelect,
         help_text=Tenant._meta.get_field("api").help_text,
     )
-    api_key = forms.CharField(
-        label="API key",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="For the statistics gateway. Stored encrypted and never shown again. "
+    api_key = secret_field(
+        "API key",
+        "For the statistics gateway. Stored encrypted and never shown again. "
         "Leave empty to keep the current key.",
     )
 
-    action_token = forms.CharField(
-        label="Action token",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="For campaign control (8x8's CC action token, not the data request token). Stored encrypted "
+    action_token = secret_field(
+        "Action token",
+        "For campaign control (8x8's CC action token, not the data request token). Stored encrypted "
         "and never shown again. Leave empty to keep the current token.",
     )
 
@@ -103,12 +95,9 @@ class TenantForm(forms.ModelForm):
         required=False,  # as `source`: a form posted without it keeps what is stored
         help_text=Tenant._meta.get_field("analytics_region").help_text,
     )
-    analytics_client_secret = forms.CharField(
-        label="Analytics API secret",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Stored encrypted and never shown again. Leave empty to keep the current secret.",
+    analytics_client_secret = secret_field(
+        "Analytics API secret",
+        "Stored encrypted and never shown again. Leave empty to keep the current secret.",
     )
 
     class Meta:
@@ -479,6 +468,8 @@ class BoardForm(forms.ModelForm):
             "hide_logged_out",
             "mute_when_closed",
             "page_seconds",
+            "language",
+            "palette",
             "leaderboard",
             "leaderboard_size",
             "leaderboard_min_count",
@@ -488,8 +479,9 @@ class BoardForm(forms.ModelForm):
             "viewer_groups",
         ]
 
-    # Agent performance tiles: a form posted without them (an older page, a script) keeps what is stored.
-    KEPT_WHEN_EMPTY = ("leaderboard", "leaderboard_size", "leaderboard_min_count")
+    # Agent performance tiles and the palette: a form posted without them (an older page, a script)
+    # keeps what is stored.
+    KEPT_WHEN_EMPTY = ("leaderboard", "leaderboard_size", "leaderboard_min_count", "palette")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -500,6 +492,9 @@ class BoardForm(forms.ModelForm):
     def _kept(self, name: str):
         value = self.cleaned_data.get(name)
         return getattr(self.instance, name) if value in (None, "") else value
+
+    def clean_palette(self) -> str:
+        return self._kept("palette")
 
     def clean_leaderboard(self) -> str:
         return self._kept("leaderboard")

@@ -297,6 +297,20 @@ class Board(models.Model):
         "seconds per agent page", default=12, validators=[MinValueValidator(3), MaxValueValidator(300)]
     )
     # Agent performance tiles (issue 20; wallboard.boards.agent_stats, docs/admin.md).
+    # Fixed here rather than read from settings.LANGUAGES, so a migration never follows a setting.
+    LANGUAGES = [("", "As the screen's browser asks"), ("en", "English"), ("de", "Deutsch"), ("fr", "Français"),
+                 ("es", "Español")]
+    PALETTES = [("default", "Standard"), ("cb", "Colour-blind safe")]
+    language = models.CharField(
+        _("language on TVs"), max_length=8, choices=LANGUAGES, blank=True, default="",
+        help_text=_("The language of the screens showing this board. A display link's ?lang= wins; supervisors "
+        "see their browser's language."),
+    )
+    palette = models.CharField(
+        _("colour palette"), max_length=8, choices=PALETTES, default="default",
+        help_text=_("Colour-blind safe: blue/orange instead of green/red, on the TVs and supervisor views of "
+        "this board (a display link's ?palette= wins; a supervisor may switch it in the browser)."),
+    )
     LEADERBOARDS = [("off", "Off"), ("accepted", "By accepted today"), ("aht", "By average handling time")]
     leaderboard = models.CharField(
         max_length=8, choices=LEADERBOARDS, default="off",

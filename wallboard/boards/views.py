@@ -14,10 +14,12 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template import Context, Engine
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 
 import wallboard
 from wallboard.boards import access
+from wallboard.boards.middleware import query_language
 from wallboard.boards.models import Board, Display, DisplayBoard, hash_token
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ def _board_context(board: Board, mode: str, rotation: list[dict[str, object]]) -
         "version": wallboard.__version__,
         "cycle_seconds": board.tenant.poll_interval,
         "theme": board.theme,
+        "palette": board.palette,
         "mode": mode,
         "rotation": rotation,
     }
@@ -95,6 +98,7 @@ def supervisor(request: HttpRequest, slug: str) -> HttpResponse:
 def kiosk_preview(request: HttpRequest, slug: str) -> HttpResponse:
     """The TV layout of one board, for someone building or checking it."""
     board = _granted_board(request, slug)
+    _use_board_language(request, board)
     return render(request, "boards/kiosk.html", _board_context(board, "kiosk", []))
 
 
@@ -138,9 +142,20 @@ def kiosk(request: HttpRequest) -> HttpResponse:
         return _denied(request, "This display has no board assigned yet.", status=409)
     access.record_seen(display, request.headers.get("user-agent", ""), request.META.get("REMOTE_ADDR"))
     rotation = _rotation(slots) if len(slots) > 1 else []
+    _use_board_language(request, slots[0].board)
     response = render(request, "boards/kiosk.html", _board_context(slots[0].board, "kiosk", rotation))
     _set_display_cookie(response, display)
     return response
+
+
+def _use_board_language(request: HttpRequest, board: Board) -> None:
+    """TVs speak the board's language unless the display link names one (`?lang=`).
+
+    A TV's browser rarely says what the room speaks, so the board decides before the browser does.
+    """
+    if board.language and query_language(request) is None:
+        translation.activate(board.language)
+        request.LANGUAGE_CODE = board.language
 
 
 def _rotation(slots: Iterable[DisplayBoard]) -> list[dict[str, object]]:

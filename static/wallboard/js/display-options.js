@@ -41,10 +41,14 @@ function intParam(params, name, fallback, min, max) {
   return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : fallback;
 }
 
-/** The options this page was opened with (address first, then the browser's own choice). */
-export function readOptions(params, mode) {
+const PALETTES = ["cb", "default"];
+
+/** The options this page was opened with: the address first, then this browser's own choice,
+ *  then the board's (`boardPalette`, set in admin). */
+export function readOptions(params, mode, boardPalette = "default") {
   const asked = params.get("palette");
-  const palette = asked === "cb" || asked === "default" ? asked : stored(PALETTE_KEY) === "cb" ? "cb" : "default";
+  const kept = stored(PALETTE_KEY);
+  const palette = PALETTES.includes(asked) ? asked : PALETTES.includes(kept) ? kept : boardPalette === "cb" ? "cb" : "default";
   const lite = ["1", "true", "yes", "on"].includes(String(params.get("lite")).toLowerCase());
   const shift = mode === "kiosk" ? intParam(params, "shift", SHIFT_DEFAULT_PX, 0, SHIFT_MAX_PX) : 0;
   const shiftSeconds = intParam(params, "shift_seconds", SHIFT_SECONDS, 1, 3600);
@@ -63,7 +67,7 @@ function setupPaletteToggle(button, options) {
   };
   button.addEventListener("click", () => {
     options.palette = options.palette === "cb" ? "default" : "cb";
-    store(PALETTE_KEY, options.palette === "cb" ? "cb" : null);
+    store(PALETTE_KEY, options.palette);  // "default" too: switching off must beat a board set to cb
     applyPalette(options.palette);
     sync();
   });
@@ -124,7 +128,7 @@ export function withDisplayOptions(target, params) {
 
 /** Apply the options; returns them with `viewTickDue(nowMs)`, which lite mode slows down. */
 export function setupDisplayOptions(mode, params) {
-  const options = readOptions(params, mode);
+  const options = readOptions(params, mode, document.documentElement.dataset.boardPalette);
   const root = document.documentElement;
   applyPalette(options.palette);
   setAttr(root, "data-lite", options.lite ? "1" : null);
