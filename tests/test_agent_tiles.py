@@ -192,8 +192,8 @@ def test_it_patches_only_the_changed_figure():
 
 
 def test_the_admin_help_states_the_occupancy_formula():
-    assert "(handling time + wrap-up time) ÷ (logged-in time − break time) × 100" in OCCUPANCY_HELP
-    assert Board._meta.get_field("show_occupancy").help_text == OCCUPANCY_HELP
+    assert "(handling time + wrap-up time) ÷ (logged-in time − break time) × 100" in str(OCCUPANCY_HELP)
+    assert str(Board._meta.get_field("show_occupancy").help_text) == str(OCCUPANCY_HELP)
 
 
 @pytest.mark.parametrize(

@@ -7,15 +7,18 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.alerts_helpers import webhook_fixture  # noqa: F401 - the fixture
+from tests.helpers import wait_for
 from tests.pipeline_helpers import Clock, make_board
-from wallboard.alerts import outbox
-from wallboard.alerts.models import AlertEvent, AlertRule, Delivery, NotificationChannel
+from wallboard.alerts import announcements, outbox
+from wallboard.alerts.models import AlertEvent, AlertRule, Announcement, Delivery, NotificationChannel
 from wallboard.alerts.rules import evaluate_cycle
 from wallboard.boards.models import Board, BoardQueue, Tenant, TenantHealth, Threshold
 from wallboard.live import store
 from wallboard.polling.cycle import poll_tenant
+from wallboard.polling.dispatch import hold_upstream, upstream_held
 from wallboard.simulator.server import SimulatorServer
 
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
@@ -279,3 +282,88 @@ def test_it_refuses_a_metric_rule_for_a_queue_not_on_the_board(board):
     with pytest.raises(ValidationError, match="Not a queue or group on this board"):
         bad.clean()
     AlertRule(board=board, name="y", kind="metric", target_id="101").clean()
+
+
+# --- While the upstream is held back after a timeout (no 8x8 call, no figures) ------------------
+
+
+@pytest.fixture
+def held_sim(redis_client, settings):
+    """A simulator whose first timeout holds the tenant back for longer than any test runs."""
+    settings.VCC_READ_TIMEOUT = 0.5
+    settings.WALLBOARD_ABANDONED_HOLD = 600
+    server = SimulatorServer(port=0, agents=10, queues=4, seed=5, clock=Clock())
+    server.start()
+    yield server
+    server.stop()
+
+
+def _time_out(sim, tenant) -> None:
+    sim.faults.add("latency", ms=1500, target="rtstats")
+    assert poll_tenant(tenant.pk).outcome == "timeout"
+    assert upstream_held(tenant.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_fires_a_feed_rule_while_the_upstream_is_held_and_clears_it_once_when_8x8_is_back(held_sim, channels, webhook):
+    tenant, board, _ = make_board(held_sim.base_url)
+    made = rule(board, channels, kind="feed", unhealthy_minutes=5)
+    assert poll_tenant(tenant.pk).outcome == "ok"
+    _time_out(held_sim, tenant)
+    assert not AlertEvent.objects.exists()  # unhealthy, but not for 5 minutes yet
+    # The feed has been failing for 6 minutes (moved rather than waited for); 8x8 is never asked.
+    TenantHealth.objects.filter(tenant=tenant).update(since=timezone.now() - timedelta(minutes=6))
+    held_sim.reset_counters()
+    assert [poll_tenant(tenant.pk).outcome for _ in range(3)] == ["held"] * 3
+    assert held_sim.state()["requests_by_api"]["rtstats"] == 0
+    event = AlertEvent.objects.get(rule=made)
+    assert event.cleared is None and event.key == f"tenant:{tenant.pk}"
+    starts = list(Delivery.objects.filter(kind="start").values_list("pk", flat=True))
+    assert len(starts) == 2  # once, one per channel, however many held cycles
+    # 8x8 answers again once the hold is over.
+    held_sim.faults.clear()
+    wait_for(lambda: not any(held_sim.state()["in_flight"].values()), what="8x8 done with the abandoned request")
+    hold_upstream(tenant.pk, 0)
+    assert [poll_tenant(tenant.pk).outcome for _ in range(2)] == ["ok", "ok"]
+    event.refresh_from_db()
+    assert event.cleared is not None
+    clears = list(Delivery.objects.filter(kind="clear").values_list("pk", flat=True))
+    assert len(clears) == 2
+    for delivery_id in starts + clears:
+        assert outbox.deliver_one(delivery_id) == "sent"
+    titles = sorted(r["body"]["title"].split(":")[0] for r in webhook.received)
+    assert titles == ["ALERT", "ALERT", "Cleared", "Cleared"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_metric_alerts_as_they_are_while_the_upstream_is_held(held_sim, channels):
+    tenant, board, _ = make_board(held_sim.base_url)
+    Threshold.objects.create(board=board, metric="agent_count_busy", warn=0, alert=1_000_000)
+    made = rule(board, channels, level="warn")
+    assert poll_tenant(tenant.pk).outcome == "ok"
+    opened = set(AlertEvent.objects.filter(rule=made).values_list("key", flat=True))
+    assert opened
+    _time_out(held_sim, tenant)
+    # Nothing would warn any more by the new threshold, but a held cycle has no figures to say so:
+    # its events are neither cleared nor started from the stored (stale) ones.
+    Threshold.objects.filter(board=board).update(warn=999_999)
+    assert poll_tenant(tenant.pk).outcome == "held"
+    assert set(AlertEvent.objects.filter(rule=made, cleared__isnull=True).values_list("key", flat=True)) == opened
+    assert AlertEvent.objects.filter(rule=made).count() == len(opened)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_starts_and_ends_a_scheduled_announcement_while_the_upstream_is_held(held_sim):
+    tenant, board, _ = make_board(held_sim.base_url)
+    assert poll_tenant(tenant.pk).outcome == "ok"
+    soon = timezone.now() + timedelta(hours=2)
+    made = announcements.create(None, [board], "Phones down: use the backup line", "critical", soon,
+                                soon + timedelta(hours=1))
+    _time_out(held_sim, tenant)
+    assert store.load(board.slug).data["announcements"] == []
+    Announcement.objects.filter(pk=made.pk).update(starts=timezone.now() - timedelta(seconds=1))
+    assert poll_tenant(tenant.pk).outcome == "held"
+    assert [a["id"] for a in store.load(board.slug).data["announcements"]] == [made.pk]
+    Announcement.objects.filter(pk=made.pk).update(ends=timezone.now() - timedelta(seconds=1))
+    assert poll_tenant(tenant.pk).outcome == "held"
+    assert store.load(board.slug).data["announcements"] == []

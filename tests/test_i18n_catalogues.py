@@ -138,3 +138,45 @@ def test_it_translates_the_admin_help_texts(admin_client):
     page = admin_client.get("/admin/boards/tenant/add/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Se usa como nombre de usuario en las llamadas a la API." in page
     assert "Used as the user name in API calls." not in page
+
+
+@pytest.fixture
+def alert_rule(board):
+    from wallboard.alerts.models import AlertRule
+
+    return AlertRule.objects.create(board=board, name="Long waits", kind="metric")
+
+
+@pytest.fixture
+def campaign(board):
+    from wallboard.campaigns.models import Campaign
+
+    return Campaign.objects.create(tenant=board.tenant, campaign_id="42", name="Renewals")
+
+
+def test_it_translates_the_admin_change_forms(admin_client, board, alert_rule, campaign):
+    # Help texts, labels and fieldset titles of the models, forms and admins (issue 20), in German.
+    pages = {
+        f"/admin/boards/tenant/{board.tenant.pk}/change/": (
+            ["Kampagnensteuerung", "Für das Statistik-Gateway. Wird verschlüsselt gespeichert", "Plattform-URL"],
+            [">Campaign control<", "For the statistics gateway.", "Platform URL"],
+        ),
+        f"/admin/boards/board/{board.pk}/change/": (
+            ["Wer es sehen darf", "Auslastung % = (Bearbeitungszeit", "Warteschlangen (und der Zeitplan, dem jede folgt)"],
+            ["Who may see it", "Occupancy % =", "Queues (and the schedule each one follows)"],
+        ),
+        f"/admin/alerts/alertrule/{alert_rule.pk}/change/": (
+            ["Kennzahl-Regeln", "Leer: jede Kennzahl mit Schwellenwert.", "Mindestabstand (Minuten)"],
+            ["Metric rules", "Empty: any metric with a threshold.", "inimum interval (minutes)"],
+        ),
+        f"/admin/campaigns/campaign/{campaign.pk}/change/": (
+            ["Automatisches Blending", "8x8-Warteschlangen-IDs, durch Kommas getrennt", "Probelauf"],
+            ["Automatic blending", "8x8 queue ids, separated by commas", "Dry run"],
+        ),
+    }
+    for url, (german, english) in pages.items():
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert [text for text in german if text not in page] == [], url
+        assert [text for text in english if text in page] == [], url

@@ -4,15 +4,24 @@ cached snapshots (bench/fanout.py and bench/reconnect_storm.py measure them)."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import uuid
 import zlib
 
 import orjson
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import TEXT as OP_TEXT
 from websockets.frames import Frame
 
+from tests.pipeline_helpers import WebsocketCommunicator
+from wallboard.asgi import application
+from wallboard.boards import access
+from wallboard.boards.models import Board, Display, DisplayBoard, Tenant
 from wallboard.live import consumers, store, wsprotocol
 from wallboard.live.layer import SharedPubSubChannelLayer
 
@@ -72,51 +81,104 @@ def test_it_is_understood_by_a_websockets_client():
         assert client.decode(server.encode(Frame(OP_TEXT, payload))).data == payload
 
 
-async def test_it_checks_a_display_once_for_many_screens_at_once(monkeypatch):
-    calls = []
+SCREENS = 20
+HEADERS = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
 
-    def display_is_active(display_id):
-        calls.append(display_id)
-        return True
 
-    monkeypatch.setattr("wallboard.boards.access.display_is_active", display_is_active)
-    monkeypatch.setattr("wallboard.live.consumers.database_sync_to_async", lambda f: _to_async(f))
+@database_sync_to_async
+def make_display() -> tuple[Display, bytes]:
+    tenant = Tenant.objects.create(name="Acme", base_url="https://vcc-na4.8x8.com", tenant_name="acme", token="t")
+    board = Board.objects.create(slug="lobby", title="Lobby", tenant=tenant)
+    display = Display(name="Lobby TV")
+    display.issue_token()
+    display.save()
+    DisplayBoard.objects.create(display=display, board=board)
+    return display, f"{access.DISPLAY_COOKIE}={access.make_display_cookie(display)}".encode()
+
+
+async def queries_in_the_database_thread(work) -> list[str]:
+    """The SQL the consumers' database thread runs while `work` is awaited.
+
+    database_sync_to_async runs every query of the process in one thread, and Django keeps one
+    connection (and its query log) per thread: the capture has to start, stop and be read there.
+    """
+    capture = CaptureQueriesContext(connection)
+    await database_sync_to_async(capture.__enter__)()
+    try:
+        await work()
+    finally:
+        await database_sync_to_async(capture.__exit__)(None, None, None)
+    return await database_sync_to_async(lambda: [q["sql"] for q in capture.captured_queries])()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_it_checks_a_display_once_for_many_screens_at_once(monkeypatch, redis_client):
+    """Many screens of one display asking in the same instant cost one query, not one each.
+
+    The screens connect (and their first answers are cached); then the database thread is held
+    busy and the cache is turned off while every screen's next check comes due, so all of them
+    ask at once. Without the shared check each would queue a query of its own.
+    """
+    monkeypatch.setattr(consumers, "ACCESS_CHECK_SECONDS", 0.05)
+    monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 3600.0)
+    # Answers are cached per display id for the whole process and test databases hand the same
+    # ids out again, so an answer left by an earlier test could stand in for this test's; the
+    # cache has no public reset (production never needs one), hence the private name.
     consumers._active_cache.clear()
-    screens = []
-    for _ in range(200):
-        screen = consumers.BoardConsumer.__new__(consumers.BoardConsumer)
-        screen.display_id = 7
-        screens.append(screen)
-    answers = await asyncio.gather(*(s._display_still_active() for s in screens))
-    assert all(answers) and calls == [7]
+    display, cookie = await make_display()
+    one_question = await queries_in_the_database_thread(
+        lambda: database_sync_to_async(access.display_is_active)(display.pk))
+    screens = [WebsocketCommunicator(application, "/ws/boards/lobby/", [*HEADERS, (b"cookie", cookie)])
+               for _ in range(SCREENS)]
+    for screen in screens:
+        connected, code = await screen.connect()
+        assert connected, code
+        assert orjson.loads(await screen.receive_from())["type"] == "status"  # admitted, not closed
+    gate = threading.Event()
 
-
-def _to_async(func):
-    async def run(*args):
-        await asyncio.sleep(0.01)  # the database thread takes a moment
-        return func(*args)
-
-    return run
+    async def all_due_at_once() -> None:
+        busy = asyncio.ensure_future(database_sync_to_async(gate.wait)())
+        monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 0.0)  # every cached answer stale
+        await asyncio.sleep(30 * consumers.ACCESS_CHECK_SECONDS)  # every screen's check comes due
+        monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 3600.0)  # later rounds: cached
+        gate.set()
+        await busy
+        await asyncio.sleep(20 * consumers.ACCESS_CHECK_SECONDS)
+    try:
+        during = await queries_in_the_database_thread(all_due_at_once)
+    finally:
+        for screen in screens:
+            await screen.disconnect()
+    assert len(one_question) == 1 and '"boards_display"' in one_question[0]
+    # The same question (its timestamp differs): asked once for all the screens.
+    assert len(during) == 1 and '"boards_display"."revoked" IS NULL' in during[0], during
 
 
 @pytest.fixture
 def stored_board(redis_client):
-    head = store.BoardHead("e1", 5, "2026-11-22T10:00:00+00:00", '{"state":"ok"}')
+    # A fresh epoch: snapshots are cached per board for the whole process, and one cached by an
+    # earlier test under the same (epoch, seq) would otherwise answer for this one.
+    head = store.BoardHead(uuid.uuid4().hex, 5, "2026-11-22T10:00:00+00:00", '{"state":"ok"}')
     store.save("lobby", head, store.fragments_of({"queues": {}, "agents": {}}), replace=True)
-    consumers._snapshots.clear()
     return head
 
 
-def test_it_serves_snapshots_from_the_cache_while_epoch_and_seq_hold(stored_board, monkeypatch):
-    loads = []
-    real_load = store.load
-    monkeypatch.setattr(store, "load", lambda slug, client=None: loads.append(slug) or real_load(slug, client))
+def state_reads(redis_client) -> int:
+    """Whole-state reads since the last CONFIG RESETSTAT: store.load is the one MULTI/EXEC reader."""
+    return redis_client.info("commandstats").get("cmdstat_exec", {}).get("calls", 0)
+
+
+def test_it_serves_snapshots_from_the_cache_while_epoch_and_seq_hold(stored_board, redis_client):
+    redis_client.config_resetstat()
     first = consumers.snapshot_text("lobby")
-    assert consumers.snapshot_text("lobby") == first and len(loads) == 1
+    assert first is not None and state_reads(redis_client) == 1
+    assert all(consumers.snapshot_text("lobby") == first for _ in range(50))
+    assert state_reads(redis_client) == 1, "fifty screens, one read of the whole state"
     stored_board.seq = 6
     store.save("lobby", stored_board, store.fragments_of({"queues": {"1": {"id": "1"}}, "agents": {}}), replace=True)
+    redis_client.config_resetstat()
     changed = consumers.snapshot_text("lobby")
-    assert len(loads) == 2 and '"seq":6' in changed and '"1":{"id":"1"}' in changed
+    assert state_reads(redis_client) == 1 and '"seq":6' in changed and '"1":{"id":"1"}' in changed
 
 
 def test_it_forgets_the_cached_snapshot_when_redis_lost_the_board(stored_board):

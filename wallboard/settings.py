@@ -251,6 +251,8 @@ WALLBOARD_UNAUTHORISED_RETRY = env_float("WALLBOARD_UNAUTHORISED_RETRY", 60.0, m
 # channel in one poll cycle, the channel gets one digest instead.
 ALERTS_SEND_TIMEOUT = env_float("ALERTS_SEND_TIMEOUT", 10.0, minimum=1.0, maximum=60.0)
 ALERTS_DIGEST_AT = env_int("ALERTS_DIGEST_AT", 4, minimum=2, maximum=1000)
+# Finished deliveries and closed alert events older than this many days are deleted (hourly).
+ALERTS_KEEP_DAYS = env_int("ALERTS_KEEP_DAYS", 90, minimum=1, maximum=3650)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-polls": {
         "task": "wallboard.polling.tasks.tick",
@@ -258,6 +260,9 @@ CELERY_BEAT_SCHEDULE = {
         # A tick that waited longer than one tick is worthless: the next one is coming.
         "options": {"expires": WALLBOARD_TICK_SECONDS},
     },
+    # docs/alerts.md: the delivery log's retention, and deliveries whose worker died mid-send.
+    "alerts-prune-log": {"task": "wallboard.alerts.tasks.prune_log", "schedule": 3600.0, "options": {"expires": 3600}},
+    "alerts-requeue-stuck": {"task": "wallboard.alerts.tasks.requeue_stuck", "schedule": 60.0, "options": {"expires": 60}},
 }
 
 # --- Production security --------------------------------------------------------------------

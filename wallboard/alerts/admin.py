@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.alerts import announcements
 from wallboard.alerts.models import (
@@ -44,10 +45,10 @@ class NotificationChannelForm(forms.ModelForm[NotificationChannel]):
     """The URL is write-only: never rendered back; left empty on edit keeps the stored one."""
 
     url = forms.CharField(
-        label="Apprise URL", required=False, max_length=2000,
+        label=_("Apprise URL"), required=False, max_length=2000,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "size": 80}),
-        help_text="e.g. slack://TokenA/TokenB/TokenC, msteams://…, mailtos://user:pass@example.com?to=ops@example.com, "
-        "json://hooks.example.com/path. Stored encrypted and never shown again; leave empty to keep the current one.",
+        help_text=_("e.g. slack://TokenA/TokenB/TokenC, msteams://…, mailtos://user:pass@example.com?to=ops@example.com, "
+        "json://hooks.example.com/path. Stored encrypted and never shown again; leave empty to keep the current one."),
     )
 
     class Meta:
@@ -73,20 +74,20 @@ class NotificationChannelAdmin(admin.ModelAdmin[NotificationChannel]):
     actions = ["send_test"]
     Media = AdminMedia
 
-    @admin.display(description="URL (scheme and host only)")
+    @admin.display(description=_("URL (scheme and host only)"))
     def redacted(self, channel: NotificationChannel) -> str:
         if isinstance(channel.url, UnreadableSecret):
             return "unreadable with the current keys: enter it again"
         return channel.redacted if channel.url else "—"
 
-    @admin.display(description="last delivery")
+    @admin.display(description=_("last delivery"))
     def last_delivery(self, channel: NotificationChannel) -> str:
         last = channel.deliveries.order_by("-created").first()
         if last is None:
             return "—"
         return f"{last.get_outcome_display()} {timezone.localtime(last.created):%Y-%m-%d %H:%M}: {last.detail}"[:200]
 
-    @admin.action(description="Send test", permissions=CHANGE)
+    @admin.action(description=_("Send test"), permissions=CHANGE)
     def send_test(self, request: HttpRequest, queryset: QuerySet[NotificationChannel]) -> None:
         for channel in queryset:
             result = send_to_channel(channel, TEST_TITLE, TEST_BODY)
@@ -110,9 +111,9 @@ class AlertRuleAdmin(admin.ModelAdmin[AlertRule]):
     filter_horizontal = ["channels"]
     fieldsets = [
         (None, {"fields": ["board", "name", "kind", "channels", "enabled"]}),
-        ("Metric rules", {"fields": ["target_id", "metric", "level"]}),
-        ("Feed rules", {"fields": ["unhealthy_minutes"]}),
-        ("Flood control", {"fields": ["min_interval_minutes"]}),
+        (_("Metric rules"), {"fields": ["target_id", "metric", "level"]}),
+        (_("Feed rules"), {"fields": ["unhealthy_minutes"]}),
+        (_("Flood control"), {"fields": ["min_interval_minutes"]}),
     ]
     Media = AdminMedia
 
@@ -148,7 +149,7 @@ class AnnouncementAdmin(admin.ModelAdmin[Announcement]):
     actions = ["end_now"]
     Media = AdminMedia
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, announcement: Announcement) -> str:
         now = timezone.now()
         if announcement.ended_early:
@@ -177,7 +178,7 @@ class AnnouncementAdmin(admin.ModelAdmin[Announcement]):
         for obj in queryset:
             self.delete_model(request, obj)
 
-    @admin.action(description="End now", permissions=CHANGE)
+    @admin.action(description=_("End now"), permissions=CHANGE)
     def end_now(self, request: HttpRequest, queryset: QuerySet[Announcement]) -> None:
         ended = [a for a in queryset if announcements.end_now(a, request.user)]
         self.message_user(request, f"Ended {len(ended)} announcement(s).", messages.SUCCESS)

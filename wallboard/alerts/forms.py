@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.alerts.models import Announcement
 from wallboard.boards.models import Board
@@ -19,7 +20,7 @@ LONGEST = timedelta(days=31)
 class AnnouncementForm(forms.Form):
     boards = forms.ModelMultipleChoiceField(queryset=Board.objects.none(), widget=forms.CheckboxSelectMultiple)
     message = forms.CharField(max_length=280, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 280}),
-                              help_text="Plain text, up to 280 characters.")
+                              help_text=_("Plain text, up to 280 characters."))
     severity = forms.ChoiceField(choices=Announcement.SEVERITIES, initial="info")
     starts = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     ends = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))

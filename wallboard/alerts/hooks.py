@@ -26,8 +26,10 @@ def after_cycle(
 ) -> None:
     """After the boards are published: alert rules, and announcements a failed poll did not show.
 
-    `states` is empty when 8x8 failed this cycle: the boards were repeated as stored, so an
-    announcement that started or ended since is published here.
+    `states` is empty when 8x8 failed this cycle or was not called (the upstream hold after a
+    timeout): the boards were repeated as stored, so an announcement that started or ended
+    since is published here, and only feed and schedule rules are evaluated (from `health`);
+    metric rules keep their events until a poll brings figures again.
     """
     try:
         if not states and configs:

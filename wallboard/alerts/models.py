@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.alerts.apprise_urls import redact, url_problem
 from wallboard.boards.crypto import EncryptedTextField
@@ -35,9 +36,9 @@ class NotificationChannel(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     url = EncryptedTextField(
-        "Apprise URL", validators=[validate_apprise_url],
-        help_text="e.g. slack://…, msteams://…, mailtos://user:pass@example.com, json://host/path. "
-        "Stored encrypted; never shown again.",
+        _("Apprise URL"), validators=[validate_apprise_url],
+        help_text=_("e.g. slack://…, msteams://…, mailtos://user:pass@example.com, json://host/path. "
+        "Stored encrypted; never shown again."),
     )
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -68,20 +69,20 @@ class AlertRule(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=KINDS, default="metric")
     target_id = models.CharField(
-        "queue or group", max_length=64, blank=True,
-        help_text="A queue id, or a group tile's id (g<number>); empty: every queue and group on the board.",
+        _("queue or group"), max_length=64, blank=True,
+        help_text=_("A queue id, or a group tile's id (g<number>); empty: every queue and group on the board."),
     )
     metric = models.CharField(
-        max_length=40, choices=QUEUE_METRICS, blank=True, help_text="Empty: any metric with a threshold."
+        max_length=40, choices=QUEUE_METRICS, blank=True, help_text=_("Empty: any metric with a threshold.")
     )
     level = models.CharField(max_length=5, choices=LEVELS, default="alert")
     unhealthy_minutes = models.PositiveIntegerField(
-        "unhealthy for (minutes)", default=5, validators=[MinValueValidator(1), MaxValueValidator(1440)],
-        help_text="Feed rules: how long the feed must be unhealthy before the alert is sent.",
+        _("unhealthy for (minutes)"), default=5, validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text=_("Feed rules: how long the feed must be unhealthy before the alert is sent."),
     )
     min_interval_minutes = models.PositiveIntegerField(
-        "minimum interval (minutes)", default=10, validators=[MaxValueValidator(1440)],
-        help_text="A new alert of this rule starting sooner than this after the last one is recorded but not sent.",
+        _("minimum interval (minutes)"), default=10, validators=[MaxValueValidator(1440)],
+        help_text=_("A new alert of this rule starting sooner than this after the last one is recorded but not sent."),
     )
     channels = models.ManyToManyField(NotificationChannel, related_name="rules")
     enabled = models.BooleanField(default=True)
@@ -107,15 +108,15 @@ class AlertEvent(models.Model):
     """One occurrence of a rule's condition, from start to clear: the claim that it is announced once."""
 
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="events")
-    key = models.CharField(max_length=200, help_text="What the condition is about: target and metric, tenant, schedule.")
+    key = models.CharField(max_length=200, help_text=_("What the condition is about: target and metric, tenant, schedule."))
     subject = models.CharField(max_length=300)
-    detail = models.CharField(max_length=300, blank=True, help_text="What was seen when it started.")
+    detail = models.CharField(max_length=300, blank=True, help_text=_("What was seen when it started."))
     level = models.CharField(max_length=10, blank=True)
     started = models.DateTimeField()
     cleared = models.DateTimeField(null=True, blank=True)
     clear_reason = models.CharField(max_length=100, blank=True)
-    notified = models.BooleanField(default=True, help_text="False: within the rule's minimum interval; not sent.")
-    created = models.DateTimeField(default=timezone.now, help_text="When the poller noticed it (the minimum interval counts from here).")
+    notified = models.BooleanField(default=True, help_text=_("False: within the rule's minimum interval; not sent."))
+    created = models.DateTimeField(default=timezone.now, help_text=_("When the poller noticed it (the minimum interval counts from here)."))
 
     class Meta:
         ordering = ["-started"]
@@ -150,6 +151,9 @@ class Delivery(models.Model):
     outcome = models.CharField(max_length=8, choices=OUTCOMES, default="pending")
     attempts = models.PositiveIntegerField(default=0)
     detail = models.CharField(max_length=500, blank=True)
+    sending_since = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the current attempt was claimed (outcome sending)."
+    )
 
     class Meta:
         ordering = ["-created"]

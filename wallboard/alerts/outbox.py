@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 DELIVER_TASK = "wallboard.alerts.tasks.deliver"
 MAX_ATTEMPTS = 5
+# The deliver task's hard time limit (seconds): above the Apprise send timeout (at most 60 s)
+# with room for the database. wallboard.alerts.retention counts on it: a delivery `sending`
+# for longer than this has no live worker left.
+DELIVER_TIME_LIMIT = 80
 UNREADABLE = "The channel's URL cannot be decrypted with the current keys: enter it again in admin."
 
 
@@ -42,7 +46,7 @@ def send_to_channel(channel: NotificationChannel, title: str, body: str, notify_
 def deliver_one(delivery_id: int) -> str:
     """Send a pending delivery once; return its outcome (`skipped`: someone else has it, or done)."""
     claimed = Delivery.objects.filter(pk=delivery_id, outcome__in=("pending", "retrying")).update(
-        outcome="sending", attempts=F("attempts") + 1
+        outcome="sending", attempts=F("attempts") + 1, sending_since=timezone.now()
     )
     if not claimed:
         return "skipped"
@@ -55,7 +59,8 @@ def deliver_one(delivery_id: int) -> str:
         result = send_to_channel(channel, delivery.title, delivery.body, delivery.notify_type)
         outcome = "sent" if result.ok else ("retrying" if delivery.attempts < MAX_ATTEMPTS else "failed")
     Delivery.objects.filter(pk=delivery_id).update(
-        outcome=outcome, detail=result.detail, finished=timezone.now() if outcome != "retrying" else None
+        outcome=outcome, detail=result.detail, finished=timezone.now() if outcome != "retrying" else None,
+        sending_since=None,
     )
     level = logging.INFO if result.ok else logging.WARNING
     log.log(level, "alert delivery %s to channel %r (%s), attempt %s: %s: %s",

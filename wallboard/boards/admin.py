@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.boards import forms, tod_admin  # noqa: F401 - tod_admin registers the ContactNow admin (issue 16)
 from wallboard.boards.crypto import unreadable_fields, unreadable_message
@@ -81,13 +82,13 @@ class TenantAdmin(admin.ModelAdmin):
     readonly_fields = ["health_summary", "token_status", "api_key_status", "action_token_status", "analytics_secret_status"]
     fieldsets = [
         (None, {"fields": ["name", "base_url", "tenant_name", "token", "api", "api_key"]}),
-        ("Campaign control", {"fields": ["action_token"]}),
-        ("Statistics source", {"fields": [
+        (_("Campaign control"), {"fields": ["action_token"]}),
+        (_("Statistics source"), {"fields": [
             "source", "analytics_client_id", "analytics_client_secret", "analytics_region",
             "analytics_tenant_info", "analytics_base_url",
         ]}),
-        ("Polling", {"fields": ["time_zone", "response_format", "poll_interval", "schedule_refresh_interval", "enabled"]}),
-        ("Health", {"fields": ["health_summary"]}),
+        (_("Polling"), {"fields": ["time_zone", "response_format", "poll_interval", "schedule_refresh_interval", "enabled"]}),
+        (_("Health"), {"fields": ["health_summary"]}),
     ]
     Media = AdminMedia
 
@@ -109,7 +110,7 @@ class TenantAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("health")
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def health_state(self, tenant: Tenant) -> str:
         # Said from the row itself, not the poller's health: true before the next poll, and
         # for a disabled tenant too.
@@ -119,17 +120,17 @@ class TenantAdmin(admin.ModelAdmin):
         health = _health(tenant)
         return health.get_state_display() if health else "Pending"
 
-    @admin.display(description="last success")
+    @admin.display(description=_("last success"))
     def last_success(self, tenant: Tenant):
         health = _health(tenant)
         return health.last_success if health and health.last_success else "never"
 
-    @admin.display(description="latency")
+    @admin.display(description=_("latency"))
     def latency(self, tenant: Tenant) -> str:
         health = _health(tenant)
         return f"{health.latency_ms} ms" if health and health.latency_ms is not None else "–"
 
-    @admin.display(description="polling")
+    @admin.display(description=_("polling"))
     def health_summary(self, tenant: Tenant) -> str:
         health = _health(tenant) if tenant.pk else None
         if health is None:
@@ -139,19 +140,19 @@ class TenantAdmin(admin.ModelAdmin):
             text += f" — {health.message}"
         return text
 
-    @admin.display(description="data request token")
+    @admin.display(description=_("data request token"))
     def token_status(self, tenant: Tenant) -> str:
         return secret_status(tenant, "token")
 
-    @admin.display(description="API key")
+    @admin.display(description=_("API key"))
     def api_key_status(self, tenant: Tenant) -> str:
         return secret_status(tenant, "api_key", optional=True)
 
-    @admin.display(description="Analytics API secret")
+    @admin.display(description=_("Analytics API secret"))
     def analytics_secret_status(self, tenant: Tenant) -> str:
         return secret_status(tenant, "analytics_client_secret", optional=True)
 
-    @admin.display(description="action token")
+    @admin.display(description=_("action token"))
     def action_token_status(self, tenant: Tenant) -> str:
         return secret_status(tenant, "action_token", optional=True)
 
@@ -166,7 +167,7 @@ class TenantAdmin(admin.ModelAdmin):
             self.message_user(request, f"{obj}: {unreadable_message(unreadable)}.", messages.WARNING)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    @admin.action(description="Test connection (agents, queues, schedules)", permissions=CHANGE)
+    @admin.action(description=_("Test connection (agents, queues, schedules)"), permissions=CHANGE)
     def test_connection(self, request: HttpRequest, queryset) -> None:
         for tenant in queryset:
             ok, message = test_tenant_connection(tenant)
@@ -207,20 +208,20 @@ class BoardQueueInline(CatalogueInline):
     form = forms.BoardQueueForm
     formset = forms.BoardQueueFormSet
     verbose_name = "queue"
-    verbose_name_plural = "Queues (and the schedule each one follows)"
+    verbose_name_plural = _("Queues (and the schedule each one follows)")
 
 
 class QueueGroupInline(CatalogueInline):
     model = QueueGroup
     form = forms.QueueGroupForm
-    verbose_name_plural = "Queue groups (several queues shown as one tile)"
+    verbose_name_plural = _("Queue groups (several queues shown as one tile)")
 
 
 class BoardAgentGroupInline(CatalogueInline):
     model = BoardAgentGroup
     form = forms.BoardAgentGroupForm
     formset = forms.BoardAgentGroupFormSet
-    verbose_name_plural = "Agent groups (none: every agent)"
+    verbose_name_plural = _("Agent groups (none: every agent)")
 
 
 class ThresholdInline(CatalogueInline):
@@ -267,11 +268,11 @@ class BoardAdmin(admin.ModelAdmin):
     readonly_fields = ["preview"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "tenant", "preview"]}),
-        ("Layout", {"fields": ["theme", "palette", "language", "queue_metrics", "show_agents", "hide_logged_out", "mute_when_closed", "page_seconds"]}),
-        ("Agent performance", {"fields": ["leaderboard", "leaderboard_size", "leaderboard_min_count",
+        (_("Layout"), {"fields": ["theme", "palette", "language", "queue_metrics", "show_agents", "hide_logged_out", "mute_when_closed", "page_seconds"]}),
+        (_("Agent performance"), {"fields": ["leaderboard", "leaderboard_size", "leaderboard_min_count",
                                           "show_occupancy", "show_day_totals"],
                                "description": "Tiles from the agents' day figures 8x8 already sends (docs/admin.md)."}),
-        ("Who may see it", {"fields": ["viewers", "viewer_groups"],
+        (_("Who may see it"), {"fields": ["viewers", "viewer_groups"],
                             "description": "Supervisors see only boards granted to them or to one of their groups; staff see all."}),
     ]
     Media = AdminMedia
@@ -282,11 +283,11 @@ class BoardAdmin(admin.ModelAdmin):
     def view_on_site(self, board: Board) -> str:
         return reverse("boards:supervisor", args=[board.slug])
 
-    @admin.display(description="queues")
+    @admin.display(description=_("queues"))
     def queue_count(self, board: Board) -> int:
         return board.queues.count()
 
-    @admin.display(description="preview")
+    @admin.display(description=_("preview"))
     def preview(self, board: Board) -> str:
         if not board.pk:
             return "Save the board to preview it."
@@ -355,7 +356,7 @@ class DisplayBoardInline(admin.TabularInline):
     extra = 1
     min_num = 0
     verbose_name = "board"
-    verbose_name_plural = "Boards shown (one: that board; several: a rotation, seconds each)"
+    verbose_name_plural = _("Boards shown (one: that board; several: a rotation, seconds each)")
 
 
 def kiosk_url(request: HttpRequest, token: str) -> str:
@@ -381,7 +382,7 @@ class DisplayAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("rotation__board")
 
-    @admin.display(description="boards")
+    @admin.display(description=_("boards"))
     def boards(self, display: Display) -> str:
         slots = list(display.rotation.all())
         if not slots:
@@ -390,7 +391,7 @@ class DisplayAdmin(admin.ModelAdmin):
             return slots[0].board.title
         return ", ".join(f"{s.board.title} ({s.seconds} s)" for s in slots)
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, display: Display) -> str:
         if display.pk is None:
             return "A URL is shown once after saving."
@@ -400,7 +401,7 @@ class DisplayAdmin(admin.ModelAdmin):
             return "Expired"
         return "Active"
 
-    @admin.display(description="user agent")
+    @admin.display(description=_("user agent"))
     def short_user_agent(self, display: Display) -> str:
         return display.user_agent[:60]
 
@@ -431,14 +432,14 @@ class DisplayAdmin(admin.ModelAdmin):
         response["Referrer-Policy"] = "no-referrer"
         return response
 
-    @admin.action(description="Issue new URL (the old one stops working)", permissions=CHANGE)
+    @admin.action(description=_("Issue new URL (the old one stops working)"), permissions=CHANGE)
     def issue_new_url(self, request: HttpRequest, queryset) -> TemplateResponse:
         issued = display_actions.issue_new_urls(queryset)
-        for display, _ in issued:
+        for display, _url in issued:
             _log_action(request, _named("display", display), "new URL issued (the old one stops working)")
         return self._issued_page(request, issued)
 
-    @admin.action(description="Revoke (screens disconnect at once)", permissions=CHANGE)
+    @admin.action(description=_("Revoke (screens disconnect at once)"), permissions=CHANGE)
     def revoke(self, request: HttpRequest, queryset) -> None:
         displays = list(queryset)
         unreached = display_actions.revoke_displays(displays)
@@ -452,7 +453,7 @@ class DisplayAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description="Reload now", permissions=CHANGE)
+    @admin.action(description=_("Reload now"), permissions=CHANGE)
     def reload_now(self, request: HttpRequest, queryset) -> None:
         displays = list(queryset)
         unreached = [d for d in displays if not display_actions.send_control(d, "reload")]
@@ -465,7 +466,7 @@ class DisplayAdmin(admin.ModelAdmin):
         if unreached:
             self.message_user(request, f"Could not reach {_names(unreached)}: live updates are down.", messages.ERROR)
 
-    @admin.action(description="Switch board…", permissions=CHANGE)
+    @admin.action(description=_("Switch board…"), permissions=CHANGE)
     def switch_board(self, request: HttpRequest, queryset):
         """Ask for a board, then make it each selected display's only board and tell the TVs."""
         form = forms.SwitchBoardForm(request.POST if "apply" in request.POST else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.boards.crypto import unreadable_fields, unreadable_message
 from wallboard.boards.models import (
@@ -53,51 +54,51 @@ class TenantForm(forms.ModelForm):
     """A tenant; the token and API key are write-only: never rendered, blank on edit keeps the stored one."""
 
     base_url = forms.CharField(
-        label="Platform URL",
+        label=_("Platform URL"),
         max_length=200,
         widget=DatalistInput(PLATFORMS, "vcc-platforms"),
-        help_text="Pick your platform (the host you log in to) or type its https:// URL.",
+        help_text=_("Pick your platform (the host you log in to) or type its https:// URL."),
     )
     token = secret_field(
-        "Data request token",
-        "Stored encrypted and never shown again. Leave empty to keep the current token.",
+        _("Data request token"),
+        _("Stored encrypted and never shown again. Leave empty to keep the current token."),
     )
     api = forms.ChoiceField(
-        label="Statistics API",
+        label=_("Statistics API"),
         choices=Tenant.APIS,
         required=False,  # a form posted without it (a script, an older page) keeps what is stored
         widget=forms.RadioSelect,
         help_text=Tenant._meta.get_field("api").help_text,
     )
     api_key = secret_field(
-        "API key",
-        "For the statistics gateway. Stored encrypted and never shown again. "
-        "Leave empty to keep the current key.",
+        _("API key"),
+        _("For the statistics gateway. Stored encrypted and never shown again. "
+        "Leave empty to keep the current key."),
     )
 
     action_token = secret_field(
-        "Action token",
-        "For campaign control (8x8's CC action token, not the data request token). Stored encrypted "
-        "and never shown again. Leave empty to keep the current token.",
+        _("Action token"),
+        _("For campaign control (8x8's CC action token, not the data request token). Stored encrypted "
+        "and never shown again. Leave empty to keep the current token."),
     )
 
     # The Analytics (v5) source, issue 17: the secret is write-only like the token.
     source = forms.ChoiceField(
-        label="Statistics source",
+        label=_("Statistics source"),
         choices=Tenant.SOURCES,
         required=False,  # a form posted without it keeps what is stored
         widget=forms.RadioSelect,
         help_text=Tenant._meta.get_field("source").help_text,
     )
     analytics_region = forms.ChoiceField(
-        label="Analytics region",
+        label=_("Analytics region"),
         choices=Tenant._meta.get_field("analytics_region").choices,
         required=False,  # as `source`: a form posted without it keeps what is stored
         help_text=Tenant._meta.get_field("analytics_region").help_text,
     )
     analytics_client_secret = secret_field(
-        "Analytics API secret",
-        "Stored encrypted and never shown again. Leave empty to keep the current secret.",
+        _("Analytics API secret"),
+        _("Stored encrypted and never shown again. Leave empty to keep the current secret."),
     )
 
     class Meta:
@@ -128,7 +129,7 @@ class TenantForm(forms.ModelForm):
         # A secret stored under a key that is gone: the field says so where the new one is typed.
         for name in unreadable_fields(self.instance):
             if name in self.fields:
-                self.fields[name].help_text = f"Not usable: {unreadable_message([name])}."
+                self.fields[name].help_text = _("Not usable: %(problem)s.") % {"problem": unreadable_message([name])}
 
     def clean_token(self) -> str:
         token = self.cleaned_data.get("token", "")
@@ -292,14 +293,14 @@ class BoardQueueForm(CatalogueFormMixin, forms.ModelForm):
         self.fields["queue_id"] = id_field(
             catalogue.queues, catalogue.saved_queues, "queues", catalogue, required=True, blank="Choose a queue"
         )
-        self.fields["queue_id"].label = "Queue"
+        self.fields["queue_id"].label = _("Queue")
         self.fields["schedule_id"] = id_field(
             catalogue.schedules, catalogue.saved_schedules, "schedules", catalogue,
             required=False, blank="No schedule", missing=MISSING_SCHEDULE,
         )
-        self.fields["schedule_id"].label = "Schedule"
+        self.fields["schedule_id"].label = _("Schedule")
         if catalogue.schedules:
-            self.fields["schedule_id"].help_text = "The 8x8 schedule that says when this queue is open."
+            self.fields["schedule_id"].help_text = _("The 8x8 schedule that says when this queue is open.")
 
 
 class QueueIdsField(forms.MultipleChoiceField):
@@ -398,7 +399,7 @@ class ThresholdForm(CatalogueFormMixin, forms.ModelForm):
         self.fields["queue_id"] = id_field(
             targets, catalogue.saved_queues, "queues", catalogue, required=False, blank="Every queue and group"
         )
-        self.fields["queue_id"].label = "Queue"
+        self.fields["queue_id"].label = _("Queue")
         if not catalogue.queues:
             self.fields["queue_id"].help_text = "Leave empty for every queue and group. " + NO_CATALOGUE_HELP
 
@@ -447,7 +448,7 @@ class BoardForm(forms.ModelForm):
     """A board; metrics are chosen from the known queue metrics (order as listed)."""
 
     queue_metrics = forms.MultipleChoiceField(
-        label="Queue metrics",
+        label=_("Queue metrics"),
         choices=QUEUE_METRICS,
         widget=forms.CheckboxSelectMultiple,
         error_messages={

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -62,7 +64,7 @@ AGENT_TILE_METRICS = [
     ("day_avg_duration", "Day totals: avg handling time (s)"),
 ]
 THRESHOLD_METRICS = QUEUE_METRICS + AGENT_TILE_METRICS
-OCCUPANCY_HELP = (
+OCCUPANCY_HELP = _(
     "Occupancy % = (handling time + wrap-up time) ÷ (logged-in time − break time) × 100, summed over "
     "the group's agents since the start of the day (8x8's day-processing-time, day-wrap-up-time, "
     "day-login-time and day-break-time); empty when no time is left after breaks."
@@ -89,7 +91,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a known time zone; use an IANA name such as Europe/London.") from None
 
 
-def validate_metrics(value) -> None:
+def validate_metrics(value: object) -> None:
     """A board's metric list must name known queue metrics."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError("Metrics must be a list of metric names.")
@@ -112,7 +114,7 @@ def validate_api_key(value: str) -> None:
         raise ValidationError(problem[0].upper() + problem[1:] + ".", code="invalid_api_key")
 
 
-def _problem_validator(problem_of, code: str):
+def _problem_validator(problem_of: Callable[[str], str | None], code: str) -> Callable[[str], None]:
     """A model field validator from one of vcc's "why not" functions (the message names the rule only)."""
 
     def validate(value: str) -> None:
@@ -141,7 +143,7 @@ class Tenant(models.Model):
     FORMATS = [("json", "JSON"), ("xml", "XML")]
     APIS = [("classic", "Classic (Data Request Token)"), ("gateway", "Gateway (API key)")]
 
-    name = models.CharField("display name", max_length=100, unique=True)
+    name = models.CharField(_("display name"), max_length=100, unique=True)
     base_url = models.CharField(
         "platform URL",
         max_length=200,
@@ -325,7 +327,7 @@ class Board(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text=_("So that one short call does not win the leaderboard."),
     )
-    show_occupancy = models.BooleanField("show occupancy per agent group", default=False, help_text=OCCUPANCY_HELP)
+    show_occupancy = models.BooleanField(_("show occupancy per agent group"), default=False, help_text=OCCUPANCY_HELP)
     show_day_totals = models.BooleanField(
         "show day totals per queue", default=False,
         # xgettext:no-python-format ("% since" is a per cent sign, not a placeholder)
@@ -355,7 +357,7 @@ class BoardQueue(models.Model):
         verbose_name=_("ContactNow account"), help_text=_("Instead of an 8x8 schedule: the account of the policy below."),
     )
     tod_policy = models.CharField(
-        "ContactNow policy", max_length=32, blank=True, help_text=_("The time-of-day policy uid this queue follows.")
+        _("ContactNow policy"), max_length=32, blank=True, help_text=_("The time-of-day policy uid this queue follows.")
     )
     position = models.PositiveIntegerField(default=0)
 
@@ -437,7 +439,9 @@ class Threshold(models.Model):
         return f"{self.metric} ({target})"
 
     def clean(self) -> None:
-        if self.warn is None or self.alert is None:
+        # full_clean() calls clean() even when a level failed its own field check, so either may
+        # still be missing here although the column is NOT NULL.
+        if cast("float | None", self.warn) is None or cast("float | None", self.alert) is None:
             return
         self._clean_agent_tile_metric()
         if self.direction == "above" and self.warn >= self.alert:
@@ -521,13 +525,13 @@ class ContactNowAccount(models.Model):
 
     FORMATS = [("json", "JSON"), ("xml", "XML")]
 
-    name = models.CharField("display name", max_length=100, unique=True)
+    name = models.CharField(_("display name"), max_length=100, unique=True)
     base_url = models.CharField(
-        "API URL", max_length=200,
+        _("API URL"), max_length=200,
         help_text=_("The account's API host, e.g. https://api-106.dxi.eu (https only; loopback hosts may use http)."),
     )
     token = EncryptedTextField(
-        "access token", validators=[validate_contactnow_token],
+        _("access token"), validators=[validate_contactnow_token],
         help_text=_("Stored encrypted; never shown again. Tokens expire and are bound to the address that asked "
         "for them: issue it from this server's address."),
     )
@@ -537,7 +541,7 @@ class ContactNowAccount(models.Model):
     )
     response_format = models.CharField(max_length=4, choices=FORMATS, default="json")
     refresh_interval = models.PositiveIntegerField(
-        "policy refresh (s)", default=300, validators=[MinValueValidator(60), MaxValueValidator(86400)]
+        _("policy refresh (s)"), default=300, validators=[MinValueValidator(60), MaxValueValidator(86400)]
     )
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -545,7 +549,7 @@ class ContactNowAccount(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "ContactNow account"
+        verbose_name = _("ContactNow account")
 
     def __str__(self) -> str:
         return self.name
@@ -576,7 +580,7 @@ class TodAudit(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        verbose_name = "ContactNow hours change"
+        verbose_name = _("ContactNow hours change")
 
     def __str__(self) -> str:
         return f"{self.operation} rule {self.rule} of policy {self.policy} by {self.username}"

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from wallboard.boards.crypto import unreadable_fields, unreadable_message
 
 
-def secret_field(label: str, help_text: str) -> forms.CharField:
+def secret_field(label: str | Promise, help_text: str | Promise) -> forms.CharField:
     """A secret that is never rendered back into the page; the form's clean_* keeps the stored one when blank.
 
     render_value=False and autocomplete=new-password: the value is neither in the HTML nor
@@ -30,7 +32,7 @@ def secret_status(obj: Any, field: str, *, optional: bool = False) -> str:
     `optional`: the field may be empty, and then says so ("None stored.").
     """
     if field in unreadable_fields(obj):
-        return f"Not usable: {unreadable_message([field])}."
+        return gettext("Not usable: %(problem)s.") % {"problem": unreadable_message([field])}
     if optional and not getattr(obj, field):
-        return "None stored."
-    return "Stored encrypted; never shown."
+        return gettext("None stored.")
+    return gettext("Stored encrypted; never shown.")

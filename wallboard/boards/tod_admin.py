@@ -8,7 +8,7 @@ account's token. The token itself is never rendered (write-only form field).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.boards.admin_base import AuditAdmin
 from wallboard.boards.models import ContactNowAccount, TodAudit
@@ -25,12 +26,15 @@ from wallboard.boards.tod_forms import ContactNowAccountForm, RuleForm, initial_
 from wallboard.polling import tod as services
 from wallboard.vcc.errors import VccError
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups  # the stubs' name for what get_fields returns
+
 log = logging.getLogger(__name__)
 CHANGE = ("change",)
 
 
 @admin.register(ContactNowAccount)
-class ContactNowAccountAdmin(admin.ModelAdmin):
+class ContactNowAccountAdmin(admin.ModelAdmin[ContactNowAccount]):
     form = ContactNowAccountForm
     list_display = ["name", "base_url", "time_zone", "enabled", "hours_link"]
     list_filter = ["enabled"]
@@ -39,21 +43,21 @@ class ContactNowAccountAdmin(admin.ModelAdmin):
     readonly_fields = ["token_status"]
     fields = ["name", "base_url", "token", "time_zone", "response_format", "refresh_interval", "enabled"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ContactNowAccount | None = None) -> _FieldGroups:
         """A viewer without the change permission sees a placeholder, never the decrypted token."""
         if obj is None or self.has_change_permission(request, obj):
             return list(self.fields)
         return ["token_status" if f == "token" else f for f in self.fields]
 
-    @admin.display(description="access token")
+    @admin.display(description=_("access token"))
     def token_status(self, account: ContactNowAccount) -> str:
         return secret_status(account, "token")
 
-    @admin.display(description="hours")
+    @admin.display(description=_("hours"))
     def hours_link(self, account: ContactNowAccount) -> str:
         return format_html('<a href="{}">Edit hours</a>', reverse("admin:boards_contactnowaccount_hours", args=[account.pk]))
 
-    @admin.action(description="Test (read policies and rules)", permissions=CHANGE)
+    @admin.action(description=_("Test (read policies and rules)"), permissions=CHANGE)
     def test_account(self, request: HttpRequest, queryset: Any) -> None:
         for account in queryset:
             try:
@@ -157,4 +161,4 @@ class TodAuditAdmin(AuditAdmin):
     list_filter = ["success", "operation"]
     search_fields = ["username", "account_name", "policy"]
     readonly_fields = ["at", "username", "account_name", "policy", "rule", "operation", "before", "after", "success", "answer"]
-    fields = readonly_fields
+    fields = list(readonly_fields)

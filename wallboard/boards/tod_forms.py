@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.boards.crypto import unreadable_fields, unreadable_message
 from wallboard.boards.models import ContactNowAccount
@@ -20,13 +21,13 @@ ACTIONS = [
 ]
 
 
-class ContactNowAccountForm(forms.ModelForm):
+class ContactNowAccountForm(forms.ModelForm[ContactNowAccount]):
     """An account; the token is write-only: never rendered, blank on edit keeps the stored one."""
 
     token = secret_field(
-        "Access token",
-        "Stored encrypted and never shown again. Leave empty to keep the current token. Tokens "
-        "expire and are bound to the address that asked for them: issue it from this server's address.",
+        _("Access token"),
+        _("Stored encrypted and never shown again. Leave empty to keep the current token. Tokens "
+        "expire and are bound to the address that asked for them: issue it from this server's address."),
     )
 
     class Meta:
@@ -36,14 +37,15 @@ class ContactNowAccountForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "token" in unreadable_fields(self.instance):
-            self.fields["token"].help_text = f"Not usable: {unreadable_message(['token'])}."
+            self.fields["token"].help_text = _("Not usable: %(problem)s.") % {"problem": unreadable_message(["token"])}
 
     def clean_token(self) -> str:
         token = self.cleaned_data.get("token", "")
         if token:
             return str(token)
         if self.instance.pk:
-            return self.instance.token
+            stored: str = self.instance.token
+            return stored
         raise forms.ValidationError("Enter the account's ContactNow access token.")
 
 
@@ -51,22 +53,22 @@ class RuleForm(forms.Form):
     """One rule of a policy, checked before anything is sent to ContactNow."""
 
     rule = forms.IntegerField(
-        label="Rule number", min_value=1, max_value=9999,
-        help_text="Higher numbers are matched first. An existing number is updated, never created twice.",
+        label=_("Rule number"), min_value=1, max_value=9999,
+        help_text=_("Higher numbers are matched first. An existing number is updated, never created twice."),
     )
-    days = forms.MultipleChoiceField(label="Days", choices=DAY_LABELS, widget=forms.CheckboxSelectMultiple)
+    days = forms.MultipleChoiceField(label=_("Days"), choices=DAY_LABELS, widget=forms.CheckboxSelectMultiple)
     ranges = forms.CharField(
-        label="Times", max_length=200, initial="09:00-17:00",
-        help_text="24-hour ranges, comma-separated: 09:00-12:00,13:00-17:30. 00:00-24:00 is the whole day; "
-        "22:00-06:00 runs past midnight into the next day.",
+        label=_("Times"), max_length=200, initial="09:00-17:00",
+        help_text=_("24-hour ranges, comma-separated: 09:00-12:00,13:00-17:30. 00:00-24:00 is the whole day; "
+        "22:00-06:00 runs past midnight into the next day."),
     )
-    action = forms.ChoiceField(label="Then", choices=ACTIONS)
-    jump_queue = forms.CharField(label="Redirect to queue id", max_length=20, required=False)
+    action = forms.ChoiceField(label=_("Then"), choices=ACTIONS)
+    jump_queue = forms.CharField(label=_("Redirect to queue id"), max_length=20, required=False)
     on_date = forms.DateField(
-        label="Only on", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="For a one-day rule such as a holiday (e.g. closed on 2026-12-25). Empty: every week.",
+        label=_("Only on"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("For a one-day rule such as a holiday (e.g. closed on 2026-12-25). Empty: every week."),
     )
-    every_year = forms.BooleanField(label="Every year on that day", required=False)
+    every_year = forms.BooleanField(label=_("Every year on that day"), required=False)
 
     def __init__(self, *args: Any, policy: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

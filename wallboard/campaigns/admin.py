@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.boards.admin_base import AuditAdmin
 from wallboard.campaigns import services
@@ -19,9 +20,9 @@ log = logging.getLogger(__name__)
 
 class CampaignForm(forms.ModelForm[Campaign]):
     blend_queue_ids = forms.CharField(
-        label="Queues watched",
+        label=_("Queues watched"),
         required=False,
-        help_text="8x8 queue ids, separated by commas (e.g. 201, 202).",
+        help_text=_("8x8 queue ids, separated by commas (e.g. 201, 202)."),
     )
 
     class Meta:
@@ -62,14 +63,14 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
     readonly_fields = ["state", "state_source", "state_by", "state_at"]
     fieldsets = [
         (None, {"fields": ["tenant", "campaign_id", "name", "boards"]}),
-        ("Last known state (8x8 has no call that reads it)", {"fields": ["state", "state_source", "state_by", "state_at"]}),
-        ("Automatic blending", {"fields": [
+        (_("Last known state (8x8 has no call that reads it)"), {"fields": ["state", "state_source", "state_by", "state_at"]}),
+        (_("Automatic blending"), {"fields": [
             "blend_enabled", "blend_queue_ids", "blend_metric", "blend_threshold",
             "blend_breach_cycles", "blend_calm_cycles", "blend_min_dwell", "blend_dry_run",
         ]}),
     ]
 
-    @admin.action(description="Test against 8x8 (id, dynamic, action token; changes nothing)", permissions=["change"])
+    @admin.action(description=_("Test against 8x8 (id, dynamic, action token; changes nothing)"), permissions=["change"])
     def test_campaigns(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         for campaign in queryset.select_related("tenant"):
             outcome = services.test_campaign(campaign.pk, user=request.user)

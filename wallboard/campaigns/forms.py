@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.campaigns.services import ACTIONS, CallbackTimeError, callback_time
 from wallboard.vcc.campaigns import check_customer_id
@@ -31,7 +32,7 @@ class ActionForm(KeyedForm):
 
 
 class CustomerForm(KeyedForm):
-    customer_id = forms.CharField(label="Customer id", max_length=64, help_text="The CRM account number.")
+    customer_id = forms.CharField(label=_("Customer id"), max_length=64, help_text=_("The CRM account number."))
 
     def clean_customer_id(self) -> str:
         try:

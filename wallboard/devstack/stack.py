@@ -19,6 +19,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from wallboard.devstack.embedded_redis import EmbeddedRedis, private_dir
@@ -70,10 +71,11 @@ def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def wait_for_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+def wait_for_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
     """Wait until `url` answers any HTTP status."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -126,7 +128,7 @@ class Stack:
     database_url: str | None = None
     env_extra: dict[str, str] = field(default_factory=dict)
     quiet: bool = True
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     redis: EmbeddedRedis | None = None
     kiosk_url: str | None = None
     demo_time_zone: str = "UTC"
@@ -189,16 +191,16 @@ class Stack:
             raise StackError(f"manage.py {' '.join(args)} failed: {result.stderr.strip()[-800:]}")
         return result.stdout
 
-    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         """Start a process in its own session (so signals reach only it), logging to a file."""
+        stdout: IO[bytes] | None = None  # None: the terminal's, as for the parent
+        stderr: int | None = None
         if self.quiet:
             # 0600 like everything in the run folder: logs name tenants, boards and errors.
             fd = os.open(self.run_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            log = os.fdopen(fd, "ab")  # noqa: SIM115 - the child owns it
-            out = {"stdout": log, "stderr": subprocess.STDOUT}
-        else:
-            out = {}
-        proc = subprocess.Popen(argv, cwd=BASE_DIR, env=self.env, start_new_session=True, **out)
+            stdout = os.fdopen(fd, "ab")  # noqa: SIM115 - the child owns it
+            stderr = subprocess.STDOUT
+        proc = subprocess.Popen(argv, cwd=BASE_DIR, env=self.env, start_new_session=True, stdout=stdout, stderr=stderr)
         self.processes[name] = proc
         return proc
 
@@ -310,5 +312,5 @@ class Stack:
     def __enter__(self) -> Stack:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -6,6 +6,7 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 KINDS = ("latency", "status", "revoke", "malformed", "truncated", "oversized", "hang")
 TARGETS = ("rtstats", "schedules", "both")
@@ -21,7 +22,7 @@ class Fault:
     target: str
     remaining: int | None  # requests left; None: no count limit
     until: float | None  # time.monotonic() deadline; None: no time limit
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def matches(self, api: str) -> bool:
         return self.target == "both" or self.target == api
@@ -29,7 +30,7 @@ class Fault:
     def live(self, now: float) -> bool:
         return (self.remaining is None or self.remaining > 0) and (self.until is None or now < self.until)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         left = None if self.until is None else max(0.0, round(self.until - time.monotonic(), 3))
         return {"id": self.id, "kind": self.kind, "target": self.target, "remaining": self.remaining,
                 "seconds_left": left, **self.params}
@@ -43,7 +44,7 @@ class Faults:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
 
-    def add(self, kind: str, target: str = "both", count: int | None = None, seconds: float | None = None, **params) -> dict:
+    def add(self, kind: str, target: str = "both", count: int | None = None, seconds: float | None = None, **params: Any) -> dict[str, Any]:
         """Switch a fault on; without count or seconds it stays until cleared. Returns it as a dict."""
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(KINDS)}")
@@ -73,7 +74,7 @@ class Faults:
             self._faults = keep
             return removed
 
-    def active(self) -> list[dict]:
+    def active(self) -> list[dict[str, Any]]:
         """The faults still in force."""
         with self._lock:
             self._prune()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape
 
 from .schedules import Interval, Schedule, Status
@@ -15,7 +16,7 @@ from .schedules import Interval, Schedule, Status
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
-def _xml_fields(record: dict) -> str:
+def _xml_fields(record: dict[str, Any]) -> str:
     parts = []
     for name, value in record.items():
         if value is None or value == "":
@@ -48,7 +49,7 @@ class StatsBodies:
         return f'{{"{kind}":{fragment}}}'.encode()
 
 
-def render_stats(agents: list[dict], queues: list[dict]) -> StatsBodies:
+def render_stats(agents: list[dict[str, Any]], queues: list[dict[str, Any]]) -> StatsBodies:
     """Render agents and queues in both formats."""
     lists: dict[tuple[str, str], bytes] = {}
     items: dict[tuple[str, str], dict[str, str]] = {}
@@ -66,25 +67,25 @@ def render_stats(agents: list[dict], queues: list[dict]) -> StatsBodies:
 # --- schedules --------------------------------------------------------------------------------
 
 
-def _interval_dict(iv: Interval) -> dict:
+def _interval_dict(iv: Interval) -> dict[str, Any]:
     return {"status": iv.status, "start-time": iv.start, "end-time": iv.end}
 
 
-def _one_or_list(items: list) -> object:
+def _one_or_list(items: list[Any]) -> object:
     # The vendor's serialiser turns a one-element list into a bare object; clients must cope.
     return items[0] if len(items) == 1 else items
 
 
-def schedule_dict(s: Schedule) -> dict:
+def schedule_dict(s: Schedule) -> dict[str, Any]:
     """A schedule as JSON-ready data (wire names)."""
     week_days = [{"day": wd.day, "properties": _one_or_list([_interval_dict(iv) for iv in wd.properties])} for wd in s.week_days]
     exceptions = []
     for exc in s.exceptions:
-        item: dict = {"name": exc.name, "date": exc.date}
+        item: dict[str, Any] = {"name": exc.name, "date": exc.date}
         if exc.properties:
             item["properties"] = _one_or_list([_interval_dict(iv) for iv in exc.properties])
         exceptions.append(item)
-    data: dict = {"id": int(s.id) if s.id.isdigit() else s.id, "name": s.name, "time-zone": s.time_zone}
+    data: dict[str, Any] = {"id": int(s.id) if s.id.isdigit() else s.id, "name": s.name, "time-zone": s.time_zone}
     data["week-days"] = {"week-day": week_days}
     data["exceptions"] = {"exception": exceptions} if exceptions else ""
     return data

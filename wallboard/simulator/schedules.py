@@ -206,10 +206,11 @@ def next_status(schedule: Schedule, when: datetime, tenant_tz: tzinfo) -> tuple[
         if row is None:
             row = cache[day] = [None] * 1440
         m = local.hour * 60 + local.minute
-        if row[m] is None:
-            row[m] = status_local(schedule, day, m)
-        if row[m] != now:
-            return now, row[m], int(minute.timestamp() * 1000)
+        status = row[m]
+        if status is None:
+            status = row[m] = status_local(schedule, day, m)
+        if status != now:
+            return now, status, int(minute.timestamp() * 1000)
         minute += timedelta(minutes=1)
     return now, now, -1
 

@@ -258,7 +258,12 @@ class Board {
     if (state === "closed") {
       if (!this.closedSince) this.closedSince = Date.now();
       this.closeCode = code;
-      if (ACCESS_CLOSE_CODES.has(code)) guardedReload(ACCESS_RELOAD_GAP_MS);
+      if (ACCESS_CLOSE_CODES.has(code)) {
+        // The server said no: asking again would be refused again, and a reconnect racing the
+        // reload could be answered first. The reload (at most once a minute) asks what to show.
+        if (this.conn) this.conn.stop();
+        guardedReload(ACCESS_RELOAD_GAP_MS);
+      }
     } else if (state === "open") {
       this.closedSince = 0;
       this.closeCode = null;

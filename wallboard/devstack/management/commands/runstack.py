@@ -13,9 +13,11 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wallboard.devstack.embedded_redis import EmbeddedRedisError
 from wallboard.devstack.stack import Stack, StackError, business_hours_zone
@@ -27,7 +29,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 class Command(BaseCommand):
     help = "Start the whole stack for development or a demo (web, worker, beat, simulator)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=None, help="web port (default $PORT or 8000)")
         parser.add_argument("--sim-port", type=int, default=None, help="simulator port (default $SIM_PORT or 8088)")
         parser.add_argument("--no-simulator", action="store_true", help="do not start the simulator or the demo")
@@ -36,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
         parser.add_argument("--run-dir", default=None, help="folder for Redis, logs and beat state (default .run)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         stack = Stack(
             run_dir=options["run_dir"] or settings.BASE_DIR / ".run",
             web_port=options["port"] or env_int("PORT", 8000, minimum=1, maximum=65535),
@@ -50,7 +52,7 @@ class Command(BaseCommand):
         )
         requested: list[int] = []
 
-        def request_stop(signum, frame):
+        def request_stop(signum: int, frame: FrameType | None) -> None:
             requested.append(signum)
 
         for signum in STOP_SIGNALS:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from wallboard.boards.models import Board, BoardQueue, Display, DisplayBoard, QueueGroup, Tenant, Threshold
@@ -37,12 +38,12 @@ def _write_password(password: str) -> None:
 class Command(BaseCommand):
     help = "Create the demo tenant and board pointing at a running simulator, and print how to open them."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--base-url", default="http://127.0.0.1:8088", help="the simulator's URL")
         parser.add_argument("--web-url", default="http://127.0.0.1:8000", help="where the web UI is served")
         parser.add_argument("--time-zone", default="UTC", help="the demo contact center's time zone")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         tenant = self._tenant(options["base_url"], options["time_zone"])
         board = self._board(tenant)
         password = self._admin()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import signal
 import threading
 from datetime import datetime
+from types import FrameType
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wallboard.simulator.server import SimulatorServer
 
@@ -15,7 +17,7 @@ from wallboard.simulator.server import SimulatorServer
 class Command(BaseCommand):
     help = "Serve a simulated 8x8 Contact Center (Real Time Statistics and Tenant Schedule APIs) on 127.0.0.1."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8088, help="port to listen on (0: any free port)")
         parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
         parser.add_argument("--agents", type=int, default=50, help="number of agents")
@@ -30,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-customers", type=int, default=10, metavar="N",
                             help="503 when more than N tenants have a request in flight at once (0: never)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         sim = self._server(options)
         try:
             base_url = sim.start()
@@ -39,7 +41,7 @@ class Command(BaseCommand):
         self._announce(sim, base_url, options)
         stop = threading.Event()
 
-        def request_stop(signum, frame):
+        def request_stop(signum: int, frame: FrameType | None) -> None:
             stop.set()
 
         signal.signal(signal.SIGINT, request_stop)
@@ -49,7 +51,7 @@ class Command(BaseCommand):
         self.stdout.write("Stopping the simulator...")
         sim.stop()
 
-    def _server(self, options) -> SimulatorServer:
+    def _server(self, options: dict[str, Any]) -> SimulatorServer:
         if options["agents"] < 1 or options["queues"] < 1:
             raise CommandError("--agents and --queues must be at least 1")
         if options["speed"] <= 0:
@@ -77,7 +79,7 @@ class Command(BaseCommand):
             max_customers=options["max_customers"] or None,
         )
 
-    def _announce(self, sim: SimulatorServer, base_url: str, options) -> None:
+    def _announce(self, sim: SimulatorServer, base_url: str, options: dict[str, Any]) -> None:
         write = self.stdout.write
         write(f"8x8 simulator at {base_url}")
         write(f"  tenant     {options['tenant']}")
