@@ -1,4 +1,4 @@
-"""Fan-out: N websocket clients on one web process, against the running stack at full size.
+"""Fan-out: N websocket clients on one web process (or a few), against the running stack at full size.
 
 The stack runs for real (Redis, simulator at 2,000 agents / 300 queues, web, worker, beat).
 Clients are added in stages (100, 500, 1,000 by default, cumulative) and spread over a few
@@ -15,6 +15,11 @@ client loop was late by more than a quarter of the spread target, the run says s
 
     .venv/bin/python bench/fanout.py                      # 100, 500, 1000 clients, 6 cycles each
     .venv/bin/python bench/fanout.py --clients 100 --cycles 3 --procs 1
+    .venv/bin/python bench/fanout.py --web-procs 2       # clients split across two web processes
+
+With `--web-procs N` the stack runs N uvicorn processes on its one Redis and database (as
+behind a proxy) and client process i connects to web process i mod N: the spread is then
+measured across processes, RSS and web CPU are the sum over them.
 
 Exit status 0 when every target is met at the largest stage, 1 otherwise.
 """
@@ -52,6 +57,7 @@ from bench.common import (  # noqa: E402
     wait_until,
     ws_target,
 )
+from wallboard.devstack.stack import WS_MAX_SIZE, free_port, wait_for_http  # noqa: E402
 
 SPREAD_TARGET_MS = 200.0
 RSS_TARGET_KB = 50.0
@@ -144,11 +150,14 @@ async def _measure(clients: list[BoardClient], seconds: float) -> dict:
 class Clients:
     """The client processes, driven over pipes."""
 
-    def __init__(self, url: str, headers: dict[str, str], procs: int, retry: bool = False):
+    def __init__(self, url: str, headers: dict[str, str], procs: int, retry: bool = False,
+                 targets: list[tuple[str, dict[str, str]]] | None = None):
         ctx = multiprocessing.get_context("spawn")
         self.pipes, self.procs = [], []
-        for _ in range(procs):
+        targets = targets or [(url, headers)]
+        for i in range(procs):
             parent, child = ctx.Pipe()
+            url, headers = targets[i % len(targets)]  # client process i -> web process i mod N
             proc = ctx.Process(target=client_process, args=(child, url, headers, retry), daemon=True)
             proc.start()
             self.pipes.append(parent)
@@ -207,22 +216,52 @@ def merge(results: list[dict], expected: int) -> dict:
     }
 
 
+def web_names(stack) -> list[str]:
+    """The stack's web processes: "web", and "web-2"... when --web-procs started more."""
+    return [name for name in stack.processes if name == "web" or name.startswith("web-")]
+
+
+def web_rss_kb(stack) -> int:
+    return sum(rss_kb(stack.processes[name].pid) for name in web_names(stack))
+
+
+def web_cpu_seconds(stack) -> float:
+    return sum(cpu_seconds(stack.processes[name].pid) for name in web_names(stack))
+
+
+def start_more_web(stack, count: int) -> list[int]:
+    """Start `count` more web processes on the stack's Redis and database; return their ports.
+
+    Started as Stack.start_web starts the first one, each on a free port of its own.
+    """
+    ports = []
+    for n in range(2, count + 2):
+        port = free_port()
+        proc = stack.spawn(f"web-{n}", [
+            sys.executable, "-m", "uvicorn", "wallboard.asgi:application", "--host", "127.0.0.1",
+            "--port", str(port), "--no-access-log", "--ws-per-message-deflate", "true",
+            "--ws", "wallboard.live.wsprotocol:WebSocketProtocol", "--ws-max-size", str(WS_MAX_SIZE),
+        ])
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc)
+        ports.append(port)
+    return ports
+
+
 def run_stage(stack, clients: Clients, total: int, added: int, cycles: int, baseline_kb: int) -> dict:
-    web_pid = stack.processes["web"].pid
     started = time.monotonic()
     ready, extensions = clients.add(added)
     print(f"\n{total} clients: {ready}/{added} new ones got a snapshot in {time.monotonic() - started:.1f} s "
           f"(extensions: {extensions})", flush=True)
     time.sleep(12)  # let every connection settle and go idle through one cycle
-    rss = rss_kb(web_pid)
-    web_cpu = cpu_seconds(web_pid)
+    rss = web_rss_kb(stack)
+    web_cpu = web_cpu_seconds(stack)
     sim(stack, "/_sim/reset-counters", {})
     seconds = cycles * 10 + 2
     result = merge(clients.measure(seconds), total)
     state = sim(stack, "/_sim/state")
     result.update(
         clients=total, rss_kb=rss, per_conn_kb=(rss - baseline_kb) / total, extensions=extensions,
-        web_cpu_pct=(cpu_seconds(web_pid) - web_cpu) / seconds * 100,
+        web_cpu_pct=(web_cpu_seconds(stack) - web_cpu) / seconds * 100,
         upstream_per_cycle=(state["requests"]["agents"] + state["requests"]["queues"]) / max(1, state["refresh_count"]),
         max_in_flight=max(state["max_in_flight"].values(), default=0),
     )
@@ -290,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000], help="stages, cumulative")
     parser.add_argument("--cycles", type=int, default=6, help="poll cycles measured per stage")
     parser.add_argument("--procs", type=int, default=2, help="client processes")
+    parser.add_argument("--web-procs", type=int, default=1,
+                        help="web processes on the one stack; client process i uses web process i mod N")
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--queues", type=int, default=300)
     parser.add_argument("--naive", type=int, default=0, metavar="N",
@@ -305,11 +346,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.naive:
             naive(stack, args.naive, 60)
             return 0
-        url, headers = ws_target(stack, display_cookie(stack))
+        cookie = display_cookie(stack)
+        url, headers = ws_target(stack, cookie)
+        targets = [(url, headers)]
+        for port in start_more_web(stack, args.web_procs - 1):
+            targets.append((f"ws://127.0.0.1:{port}/ws/boards/demo/",
+                            {"Origin": f"http://127.0.0.1:{port}", "Cookie": cookie}))
         time.sleep(3)
-        baseline = rss_kb(stack.processes["web"].pid)
-        print(f"web RSS with no client: {baseline / 1024:.1f} MB", flush=True)
-        clients = Clients(url, headers, args.procs)
+        baseline = web_rss_kb(stack)
+        print(f"web RSS with no client: {baseline / 1024:.1f} MB ({len(targets)} web process(es))", flush=True)
+        clients = Clients(url, headers, max(args.procs, len(targets)), targets=targets)
         total = 0
         for count in sorted(args.clients):
             added, total = count - total, count
