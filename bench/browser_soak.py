@@ -69,7 +69,6 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
     from wb_harness import (
         CHROMIUM,
-        FULL_METRICS,
         BoardHarness,
         PageServer,
         PatchStream,
@@ -78,6 +77,8 @@ def main() -> int:
         launch_chromium,
         make_board_state,
     )
+
+    from wallboard.boards.models import DEFAULT_QUEUE_METRICS as FULL_METRICS  # a board's default tiles
 
     chromium_version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
     pages = PageServer().start()

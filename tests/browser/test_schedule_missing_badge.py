@@ -45,3 +45,12 @@ def test_it_shows_schedule_missing_to_the_supervisor(harness, page):
     conn = harness.supervisor_page(page, user=User(username="sam"))
     conn.send(Session().snapshot(board_with_a_missing_schedule()))
     assert_missing_badge(page, "tr")
+
+
+def test_it_counts_down_to_nothing_when_a_missing_schedule_names_a_next_change(kiosk_page, page):
+    state = board_with_a_missing_schedule()
+    state["queues"]["115"]["schedule"]["next_change"] = "2099-01-01T00:00:00Z"  # never ours to tell
+    conn = kiosk_page()
+    conn.send(Session().snapshot(state))
+    assert_missing_badge(page, ".tile")
+    expect(page.locator('[data-queue-id="115"] [data-metric="next_change"]')).to_be_empty()

@@ -183,7 +183,8 @@ export class ScheduleBadge {
     setAttr(this.el, "data-exception", schedule.exception || null);
     const title = state === "missing" ? MISSING_TITLE : [schedule.name, schedule.exception ? interpolate(gettext("Exception: %(name)s"), { name: schedule.exception }) : ""].filter(Boolean).join(" · ");
     setAttr(this.el, "title", title || null);
-    this.nextMs = toMillis(schedule.next_change);
+    // A missing schedule says so and counts down to nothing: its next change is not ours to tell.
+    this.nextMs = state === "missing" ? NaN : toMillis(schedule.next_change);
     this.verb = NEXT_VERB[schedule.next_state] || CURRENT_VERB[state];
   }
 

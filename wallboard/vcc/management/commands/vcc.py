@@ -59,7 +59,7 @@ class Command(BaseCommand):
     help = "Fetch from a tenant's 8x8 Real Time Statistics and Tenant Schedule APIs and print normalised JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        actions = parser.add_subparsers(dest="action", metavar="{fetch,status}")
+        actions = parser.add_subparsers(dest="action", metavar="{fetch,status,campaign,attachments,tod}")
         actions.required = True
         fetch = actions.add_parser("fetch", help="fetch one kind of record and print it as JSON")
         fetch.add_argument("kind", choices=KINDS, help="what to fetch")
