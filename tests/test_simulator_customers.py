@@ -110,7 +110,8 @@ class Worker:
     def __init__(self, concurrency: int, monkeypatch: pytest.MonkeyPatch) -> None:
         self.concurrency = concurrency
         self.database = threading.Lock()
-        upstream = requests.Session.get
+        # Every client's request goes through Session.request (wallboard/vcc/http.py send()).
+        upstream = requests.Session.request
         database = self.database
 
         def get_without_the_database(session, *args, **kwargs):
@@ -120,7 +121,7 @@ class Worker:
             finally:
                 database.acquire()
 
-        monkeypatch.setattr(requests.Session, "get", get_without_the_database)
+        monkeypatch.setattr(requests.Session, "request", get_without_the_database)
 
     def run(self, task, tenant_ids: list[int]) -> list:
         def one(tenant_id: int):

@@ -153,4 +153,5 @@ def test_it_keeps_the_supervisors_palette_choice_in_the_browser(harness, page):
     expect(html).to_have_attribute("data-palette", "cb")
     page.locator("#wb-palette").click()
     expect(html).not_to_have_attribute("data-palette", "cb")
-    assert page.evaluate("localStorage.getItem('wb-palette')") is None
+    # Kept as "default", not forgotten: switching off must also beat a board set to colour-blind.
+    assert page.evaluate("localStorage.getItem('wb-palette')") == "default"
