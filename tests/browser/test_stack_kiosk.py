@@ -15,6 +15,7 @@ import redis
 import requests
 from playwright.sync_api import expect
 
+from tests.helpers import wait_for
 from wallboard.devstack.stack import Stack, business_hours_zone
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,9 +35,18 @@ def stack():
             "from wallboard.boards.models import Board, Threshold; "
             "Threshold.objects.create(board=Board.objects.get(slug='demo'), metric='day_accepted', warn=-2, alert=-1)"
         ))
+        # The first poll, before any page opens: on a loaded machine a worker's start-up alone
+        # can take most of a page's wait, and how fast a stack boots is not what these tests check.
+        wait_for(lambda: _first_state(stack), timeout=180, what="the demo board's first poll")
         yield stack
     finally:
         stack.stop()
+
+
+def _first_state(stack: Stack) -> bool:
+    from wallboard.live import store
+
+    return store.load("demo", client=redis.Redis.from_url(stack.redis_url)) is not None
 
 
 def stored_state(stack: Stack) -> dict:
