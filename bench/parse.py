@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import floor  # noqa: E402
 from wallboard.polling import collector  # noqa: E402
 from wallboard.vcc.client import VccClient  # noqa: E402
-from wallboard.vcc.parse import parse_agents, parse_queues  # noqa: E402
+from wallboard.vcc.parse import parse_agents, parse_queues, route  # noqa: E402
 
 TARGET_MS = 30.0  # the absolute target on the Intel machine of docs/performance.md (a note now)
 TARGET_RATIO = 2.0  # parse into records / its floor, for each format (issue 23)
@@ -212,6 +212,7 @@ def main() -> int:
             suffix = "" if fmt == "xml" else ".json"
             pair = (routes[f"/api/rtstats/stats/agents{suffix}"], routes[f"/api/rtstats/stats/queues{suffix}"])
             floor_of = floor.xml_floor if fmt == "xml" else floor.json_floor
+            ways = (route(pair[0], "agents"), route(pair[1], "queues"))  # which parse the figures are of
             # Floor, parse and fetch-and-parse interleaved round by round (bench/floor.py).
             floors, samples = floor.interleaved(lambda p=pair, f=floor_of: f(p), {
                 "parse": lambda p=pair: (parse_agents(p[0]), parse_queues(p[1])),
@@ -220,6 +221,7 @@ def main() -> int:
             }, args.repeat)
             both = [a + q for a, q in zip(samples["agents"], samples["queues"], strict=True)]
             ratios[fmt] = floor.ratio(samples["parse"], floors)
+            print(f"{fmt:4}  read as: agents {ways[0]}, queues {ways[1]}")
             print(f"{fmt:4}  agents          {summary(samples['agents'])}")
             print(f"{fmt:4}  queues          {summary(samples['queues'])}")
             print(f"{fmt:4}  agents+queues   {summary(both)}   (parse only: {summary(samples['parse'])})")

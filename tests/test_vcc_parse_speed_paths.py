@@ -167,11 +167,15 @@ def test_it_reads_agent_records_in_json_the_same_every_way(layout, data):
 def test_it_reads_ordinary_records_the_fast_way():
     body = json.dumps({"queue": [{"queue-id": 1, "queue-size": 2, "sla-activity": -1, "media-type": "chat"}] * 2}).encode()
 
+    with_unknown = json.dumps({"queue": [{"queue-id": 1, "queue-size": 2, "sla-activity": -1, "x": 1}] * 2}).encode()
+
     (queue, _) = parse_queues(body)
 
-    assert route(body, "queues") == "json-columns"
+    assert route(body, "queues") == "json-typed"
+    assert route(with_unknown, "queues") == "json-columns"  # an unknown field: kept, so not the typed way
     assert (queue.queue_id, queue.queue_size, queue.sla_activity, queue.media_type) == ("1", 2, None, "chat")
     assert parse_queues(body) == parse_queues(via_records(body))
+    assert parse_queues(with_unknown)[0].extra == {"x": 1}
 
 
 # --- plain XML: the same as the tree -----------------------------------------------------------
@@ -342,7 +346,7 @@ def test_it_reads_the_simulator_answers_the_fast_ways():
     agents_json, queues_json = bodies.body("agent", "json"), bodies.body("queue", "json")
 
     assert [route(agents_xml, "agents"), route(queues_xml, "queues")] == ["xml-plain", "xml-plain"]
-    assert [route(agents_json, "agents"), route(queues_json, "queues")] == ["json-columns", "json-columns"]
+    assert [route(agents_json, "agents"), route(queues_json, "queues")] == ["json-typed", "json-typed"]
     assert parse_agents(agents_xml) == parse_agents(agents_json)
     assert parse_queues(queues_xml) == parse_queues(queues_json)
     assert parse_agents(bodies.body("agent", "xml", "a1"))[0].agent_name == "X & Y"
@@ -584,21 +588,22 @@ def test_it_reads_json_lists_column_by_column_as_record_by_record(names, count, 
     assert_same_every_way_json(parse_agents if agents else parse_queues, "agent" if agents else "queue", items)
 
 
-def test_it_reads_the_simulator_answers_column_by_column():
+def test_it_reads_the_simulator_answers_the_typed_way():
     from wallboard.simulator.model import ContactCenter
     from wallboard.simulator.render import render_stats
 
     rendered = render_stats(*ContactCenter(seed=3, n_agents=60, n_queues=9).at(1_795_000_000))
     agents, queues = rendered.body("agent", "json"), rendered.body("queue", "json")
 
-    assert (route(agents, "agents"), route(queues, "queues")) == ("json-columns", "json-columns")
+    assert (route(agents, "agents"), route(queues, "queues")) == ("json-typed", "json-typed")
     assert parse_agents(agents) == parse_agents(via_records(agents))
     assert parse_queues(queues) == parse_queues(via_records(queues))
     assert len(parse_agents(agents)) == 60
 
 
 def test_it_reads_mixed_layouts_record_by_record():
-    body = json.dumps({"agent": [{"agent-id": "a", "agent-status": 1}, {"agent-status": 2, "agent-id": "b"}]}).encode()
+    # An unknown field keeps it off the typed way, which does not care about the order of names.
+    body = json.dumps({"agent": [{"agent-id": "a", "agent-status": 1, "x": 1}, {"agent-status": 2, "agent-id": "b"}]}).encode()
 
     assert route(body, "agents") == "json-records"
     assert [a.agent_id for a in parse_agents(body)] == ["a", "b"]
@@ -661,6 +666,9 @@ def test_it_reads_queues_alternating_day_and_all_day_names_in_one_parse():
 
     found = parse_queues(body)
 
-    assert route(body, "queues") == "json-records"
+    assert route(body, "queues") == "json-typed"
     assert found == parse_queues(via_records(body))
+    with_unknown = json.dumps({"queue": [{**q, "x": 1} for q in queues]}).encode()  # columns, by layout
+    assert route(with_unknown, "queues") == "json-records"
+    assert [q.day_accepted for q in parse_queues(with_unknown)] == [q.day_accepted for q in found]
     assert [(q.queue_id, q.day_accepted, q.queue_name) for q in found[:2]] == [("0", 0, "Q0"), ("1", 1, "Q1")]

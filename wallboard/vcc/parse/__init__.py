@@ -7,7 +7,8 @@ a server that ignores the `.json` suffix still works. The modules, one job each:
 - `load`: bodies as data: JSON as `json.loads` reads it, XML safely as a tree.
 - `lenient_xml`: the parser for the vendor's mismatched closing tags.
 - `strict_xml`: the plain-XML fast path for agent and queue lists.
-- `columns`: the columnar fast path for JSON agent and queue lists.
+- `typed`: the first way for JSON agent and queue lists: msgspec into typed structs.
+- `columns`: the columnar fast path for the JSON lists `typed` leaves (and for plain XML).
 - `fields`: the field rules (names, aliases, text, numbers, "-1 means no data"), once.
 - `plans`: per-layout plans, and the fast and careful ways to read one record.
 - `stats`: agents and queues, the ways from a body to records.

@@ -1,7 +1,9 @@
 """Agents and queues (the Real Time Statistics API): the ways from a body to records.
 
-Four ways, the first that applies wins, and all give the same records:
+Five ways, the first that applies wins, and all give the same records:
 
+* `json-typed`: a JSON list in the shape real answers have (documented names, plain values),
+  decoded by msgspec straight into typed structs (`typed.py`);
 * `json-columns`: a JSON list of records that all share one layout, column by column
   (`columns.py`), as every real answer is;
 * `json-records`: any other JSON: the layouts that repeat column by column too, and the
@@ -21,14 +23,14 @@ from typing import Any, Literal
 from xml.etree.ElementTree import Element
 
 from ..errors import MalformedError
-from . import columns, strict_xml
+from . import columns, strict_xml, typed
 from .columns import CHUNK, by_layout, json_columns
 from .fields import R, RecordType
 from .load import as_list, element_value, load_json, load_xml, unwrap
 from .plans import Plan, careful, fast_json, fast_xml, plan_for
 from .sniff import kind
 
-Route = Literal["json-columns", "json-records", "xml-plain", "xml-tree"]
+Route = Literal["json-typed", "json-columns", "json-records", "xml-plain", "xml-tree"]
 
 _TAGS = attrgetter("tag")
 _TEXTS = attrgetter("text")
@@ -37,6 +39,9 @@ _TEXTS = attrgetter("text")
 def read(body: bytes, rt: RecordType[R]) -> tuple[list[R], Route]:
     """The records of an answer, and which way they were read."""
     if kind(body) == "json":
+        typed_found = typed.records(body, rt)
+        if typed_found is not None:
+            return typed_found, "json-typed"
         found, uniform = columns.records(body, rt)
         if found is not None:
             return found, "json-columns" if uniform else "json-records"
