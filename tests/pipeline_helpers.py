@@ -38,11 +38,17 @@ def make_board(base_url: str, slug: str = "ops", queues: int = 4) -> tuple[Tenan
         BoardQueue.objects.create(board=board, queue_id=record.queue_id, position=position)
     QueueGroup.objects.create(board=board, name="First two", queue_ids=[q.queue_id for q in queue_records[:2]])
     Threshold.objects.create(board=board, metric="queue_size", warn=1, alert=3)
-    display = Display(name=f"TV {slug}")
+    _, cookie = add_display(board, f"TV {slug}")
+    return tenant, board, cookie
+
+
+def add_display(board: Board, name: str = "Lobby TV") -> tuple[Display, str]:
+    """A display showing the board, and the cookie value its TV holds once it opened its URL."""
+    display = Display(name=name)
     display.issue_token()
     display.save()
     DisplayBoard.objects.create(display=display, board=board)
-    return tenant, board, make_display_cookie(display)
+    return display, make_display_cookie(display)
 
 
 class WebsocketCommunicator(ApplicationCommunicator):

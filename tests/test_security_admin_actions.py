@@ -12,6 +12,8 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.apps import apps
+from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 
 from tests.pipeline_helpers import communicator, receive
@@ -213,11 +215,10 @@ def test_it_lets_an_editor_edit_the_token_without_seeing_it(editor, tenant):
 
 
 def test_it_declares_a_permission_for_every_action():
-    from django.contrib import admin
-
-    for model, model_admin in admin.site._registry.items():
-        if model._meta.app_label != "boards":
-            continue
+    registered = [m for m in apps.get_app_config("boards").get_models() if admin.site.is_registered(m)]
+    assert registered
+    for model in registered:
+        model_admin = admin.site.get_model_admin(model)
         for name in model_admin.actions or []:
             func = getattr(model_admin, name) if isinstance(name, str) else name
             assert getattr(func, "allowed_permissions", None), f"{model.__name__} action {name} needs a permission"

@@ -25,7 +25,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from tests.pipeline_helpers import WebsocketCommunicator
+from tests.pipeline_helpers import WebsocketCommunicator, add_display
 from wallboard.asgi import application
 from wallboard.boards import access
 from wallboard.boards.models import Board, Display, DisplayBoard, Tenant
@@ -44,19 +44,25 @@ DEFAULT_CACHE_SECONDS = consumers.ACTIVE_CACHE_SECONDS
 
 @pytest.fixture(autouse=True)
 def fast_checks(monkeypatch, settings):
-    """Re-check every 0.1 s with no shared cache, and forget answers of earlier tests."""
+    """Re-check every 0.1 s, always against the database.
+
+    No answer is shared between checks, so none left by an earlier test (test databases hand
+    the same ids out again) can stand in for this test's.
+    """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     monkeypatch.setattr(consumers, "ACCESS_CHECK_SECONDS", 0.1, raising=False)
     monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 0.0)
-    consumers._active_cache.clear()
 
 
 @pytest.fixture
 def stored_board(redis_client):
-    """A board state in Redis, so that a resync would answer with a real snapshot."""
-    head = store.BoardHead("e1", 5, "2026-11-22T10:00:00+00:00", '{"state":"ok"}')
+    """A board state in Redis, so that a resync would answer with a real snapshot.
+
+    Under a new epoch, as after a restart: a snapshot built for an earlier test's board of the
+    same slug is never sent in its place.
+    """
+    head = store.BoardHead(store.new_epoch(), 5, "2026-11-22T10:00:00+00:00", '{"state":"ok"}')
     store.save("support", head, store.fragments_of({"queues": {"115": {"id": "115"}}, "agents": {}}), replace=True)
-    consumers._snapshots.clear()
 
 
 @pytest.fixture
@@ -107,11 +113,8 @@ def make_supervisor(via_group: bool = False) -> Supervisor:
 
 @database_sync_to_async
 def make_display() -> tuple[Display, bytes]:
-    display = Display(name="Lobby TV")
-    display.issue_token()
-    display.save()
-    DisplayBoard.objects.create(display=display, board=_board())
-    return display, f"{access.DISPLAY_COOKIE}={access.make_display_cookie(display)}".encode()
+    display, cookie = add_display(_board())
+    return display, f"{access.DISPLAY_COOKIE}={cookie}".encode()
 
 
 def socket(path: str = "/ws/boards/support/", cookie: bytes | None = None, origin=ORIGIN, host=HOST,
@@ -377,6 +380,7 @@ async def test_it_closes_a_connection_without_credentials_with_4403_after_accept
 
 def test_it_forgets_access_answers_too_old_to_use(monkeypatch):
     """Session keys come and go: their answers must not pile up for the life of the process."""
+    # Only memory shows the pruning, and the answer cache has no public view yet: private names.
     monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 3.0)
     monkeypatch.setattr(consumers, "_last_pruned", 0.0)
     consumers._active_cache.update({("session", n, f"key{n}", 1): (100.0, True) for n in range(1000)})

@@ -13,10 +13,10 @@ import logging
 import pytest
 from channels.db import database_sync_to_async
 
-from tests.pipeline_helpers import WebsocketCommunicator
+from tests.pipeline_helpers import WebsocketCommunicator, add_display
 from wallboard.asgi import application
 from wallboard.boards import access
-from wallboard.boards.models import Board, Display, DisplayBoard, Tenant
+from wallboard.boards.models import Board, Tenant
 from wallboard.live import consumers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,18 +26,18 @@ HEADERS = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
 @database_sync_to_async
 def display_cookie() -> bytes:
     tenant = Tenant.objects.create(name="Acme", base_url="https://vcc-na4.8x8.com", tenant_name="acme", token="t")
-    board = Board.objects.create(slug="support", title="Support", tenant=tenant)
-    display = Display(name="Lobby TV")
-    display.issue_token()
-    display.save()
-    DisplayBoard.objects.create(display=display, board=board)
-    return f"{access.DISPLAY_COOKIE}={access.make_display_cookie(display)}".encode()
+    _, cookie = add_display(Board.objects.create(slug="support", title="Support", tenant=tenant))
+    return f"{access.DISPLAY_COOKIE}={cookie}".encode()
 
 
 @pytest.fixture
-async def screen():
-    """An open board socket whose first message has been read."""
-    consumers._active_cache.clear()
+async def screen(monkeypatch):
+    """An open board socket whose first message has been read.
+
+    Its access checks always ask the database: an answer left by an earlier test (test
+    databases hand the same display ids out again) never stands in for this one's.
+    """
+    monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 0.0)
     communicator = WebsocketCommunicator(application, "/ws/boards/support/", [*HEADERS, (b"cookie", await display_cookie())])
     connected, code = await communicator.connect()
     assert connected, code

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from wallboard.simulator.server import SimulatorServer, _is_loopback, route_of
+from wallboard.simulator.loopback import is_loopback
+from wallboard.simulator.server import SimulatorServer, route_of
 
 NOON = datetime(2026, 3, 4, 12, 0, 3, tzinfo=UTC).timestamp()
 AUTH = ("demo", "demo-token")
@@ -76,9 +77,9 @@ def test_it_refuses_a_non_json_body(sim):
 
 
 def test_it_knows_loopback_addresses():
-    assert _is_loopback("127.0.0.1") and _is_loopback("127.8.9.1") and _is_loopback("::1")
-    assert _is_loopback("::ffff:127.0.0.1")
-    assert not _is_loopback("10.0.0.5") and not _is_loopback("192.168.1.2") and not _is_loopback("junk")
+    assert is_loopback("127.0.0.1") and is_loopback("127.8.9.1") and is_loopback("::1")
+    assert is_loopback("::ffff:127.0.0.1")
+    assert not is_loopback("10.0.0.5") and not is_loopback("192.168.1.2") and not is_loopback("junk")
 
 
 def test_it_routes_paths_and_suffixes():

@@ -240,9 +240,10 @@ def test_it_gives_up_on_pages_that_do_not_fit_the_budget(sim):
 
 
 def test_the_simulator_refuses_pages_past_the_end_and_oversized_pages(sim):
-    c = client(sim)
-    token = c._token(None)
-    headers = {"Authorization": f"Bearer {token}"}
+    # A token as 8x8 issues it: client credentials, basic auth, on the token endpoint.
+    issued = requests.post(f"{sim.base_url}/oauth/v2/token", data={"grant_type": "client_credentials"},
+                           auth=(CLIENT_ID, SECRET), timeout=5)
+    headers = {"Authorization": f"Bearer {issued.json()['access_token']}"}
     url = f"{sim.base_url}/analytics/cc/v5/realtime-metrics/agents"
     past = requests.get(url, params={"page": 5, "size": 10}, headers=headers, timeout=5)
     assert past.status_code == 400 and "total number of pages, which is 2" in past.json()["message"]

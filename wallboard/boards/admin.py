@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +39,11 @@ from wallboard.live import displays as display_actions
 from wallboard.polling.catalogue import get_catalogue
 from wallboard.polling.connection import test_tenant_connection
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec  # the stubs' name for what get_fieldsets returns
+
 log = logging.getLogger(__name__)
+_Row = TypeVar("_Row", bound=Model)  # the model of one inline row
 
 # Every action changes something (a token, a rotation, a screen, the catalogue) or calls 8x8:
 # Django offers an action to anyone who may view the list unless it names a permission.
@@ -73,7 +84,7 @@ def _health(tenant: Tenant) -> TenantHealth | None:
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(admin.ModelAdmin[Tenant]):
     form = forms.TenantForm
     list_display = ["name", "tenant_name", "base_url", "enabled", "health_state", "last_success", "latency"]
     list_filter = ["enabled"]
@@ -92,7 +103,7 @@ class TenantAdmin(admin.ModelAdmin):
     ]
     Media = AdminMedia
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: Tenant | None = None) -> _FieldsetSpec:
         """Without the change permission an existing tenant's fields are shown read-only, as values.
 
         The token's and API key's values are decrypted secrets, so a viewer gets placeholders instead.
@@ -103,11 +114,11 @@ class TenantAdmin(admin.ModelAdmin):
         secrets = {"token": "token_status", "api_key": "api_key_status", "action_token": "action_token_status",
                    "analytics_client_secret": "analytics_secret_status"}
         return [
-            (name, {**options, "fields": [secrets.get(f, f) for f in options["fields"]]})
+            (name, {**options, "fields": [secrets.get(f, f) if isinstance(f, str) else f for f in options["fields"]]})
             for name, options in fieldsets
         ]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
         return super().get_queryset(request).select_related("health")
 
     @admin.display(description=_("state"))
@@ -121,7 +132,7 @@ class TenantAdmin(admin.ModelAdmin):
         return health.get_state_display() if health else "Pending"
 
     @admin.display(description=_("last success"))
-    def last_success(self, tenant: Tenant):
+    def last_success(self, tenant: Tenant) -> datetime | str:
         health = _health(tenant)
         return health.last_success if health and health.last_success else "never"
 
@@ -156,7 +167,15 @@ class TenantAdmin(admin.ModelAdmin):
     def action_token_status(self, tenant: Tenant) -> str:
         return secret_status(tenant, "action_token", optional=True)
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Tenant | None = None,
+    ) -> HttpResponse:
         """Warn at the top of the page about secrets that must be typed again.
 
         The field's own help says it too, but a viewer sees no field, and the top of the page
@@ -168,13 +187,13 @@ class TenantAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description=_("Test connection (agents, queues, schedules)"), permissions=CHANGE)
-    def test_connection(self, request: HttpRequest, queryset) -> None:
+    def test_connection(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset:
             ok, message = test_tenant_connection(tenant)
             _log_tested(request, tenant, message)
             self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.test_connection_view)
         return [path("<int:pk>/test-connection/", view, name="boards_tenant_test_connection")] + super().get_urls()
 
@@ -199,11 +218,11 @@ def _log_tested(request: HttpRequest, tenant: Tenant, message: str) -> None:
 # --- Boards -----------------------------------------------------------------------------------
 
 
-class CatalogueInline(admin.TabularInline):
+class CatalogueInline(admin.TabularInline[_Row, Board]):
     extra = 0
 
 
-class BoardQueueInline(CatalogueInline):
+class BoardQueueInline(CatalogueInline[BoardQueue]):
     model = BoardQueue
     form = forms.BoardQueueForm
     formset = forms.BoardQueueFormSet
@@ -211,23 +230,28 @@ class BoardQueueInline(CatalogueInline):
     verbose_name_plural = _("Queues (and the schedule each one follows)")
 
 
-class QueueGroupInline(CatalogueInline):
+class QueueGroupInline(CatalogueInline[QueueGroup]):
     model = QueueGroup
     form = forms.QueueGroupForm
     verbose_name_plural = _("Queue groups (several queues shown as one tile)")
 
 
-class BoardAgentGroupInline(CatalogueInline):
+class BoardAgentGroupInline(CatalogueInline[BoardAgentGroup]):
     model = BoardAgentGroup
     form = forms.BoardAgentGroupForm
     formset = forms.BoardAgentGroupFormSet
     verbose_name_plural = _("Agent groups (none: every agent)")
 
 
-class ThresholdInline(CatalogueInline):
+class ThresholdInline(CatalogueInline[Threshold]):
     model = Threshold
     form = forms.ThresholdForm
     formset = forms.ThresholdFormSet
+
+
+# One catalogue per request: every inline and the page's warnings read the same one. Keyed by
+# the request itself (the admin instance serves every request), gone with it.
+_request_catalogues: WeakKeyDictionary[HttpRequest, forms.Catalogue] = WeakKeyDictionary()
 
 
 def catalogue_for(tenant: Tenant | None, board: Board | None) -> forms.Catalogue:
@@ -257,7 +281,7 @@ def _saved_queue_ids(board: Board) -> set[str]:
 
 
 @admin.register(Board)
-class BoardAdmin(admin.ModelAdmin):
+class BoardAdmin(admin.ModelAdmin[Board]):
     form = forms.BoardForm
     inlines = [BoardQueueInline, QueueGroupInline, BoardAgentGroupInline, ThresholdInline]
     list_display = ["title", "slug", "tenant", "queue_count", "preview"]
@@ -277,7 +301,7 @@ class BoardAdmin(admin.ModelAdmin):
     ]
     Media = AdminMedia
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Board]:
         return super().get_queryset(request).select_related("tenant")
 
     def view_on_site(self, board: Board) -> str:
@@ -297,26 +321,37 @@ class BoardAdmin(admin.ModelAdmin):
         ]
         return format_html_join(" · ", '<a href="{}" target="_blank" rel="noopener">{}</a>', links)
 
-    def get_changeform_initial_data(self, request):
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, str | list[str]]:
         initial = super().get_changeform_initial_data(request)
         if "tenant" not in initial:
             tenants = list(Tenant.objects.values_list("pk", flat=True)[:2])
             if len(tenants) == 1:
-                initial["tenant"] = tenants[0]
+                initial["tenant"] = str(tenants[0])  # as ?tenant=<pk> would give it
         return initial
 
-    def get_formset_kwargs(self, request, obj, inline, prefix):
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Board, inline: InlineModelAdmin[Any, Board], prefix: str
+    ) -> dict[str, Any]:
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
         kwargs["form_kwargs"] = {**kwargs.get("form_kwargs", {}), "catalogue": self._catalogue(request, obj)}
         return kwargs
 
     def _catalogue(self, request: HttpRequest, obj: Board | None) -> forms.Catalogue:
         """One catalogue per request: every inline and the page's warnings read the same one."""
-        if not hasattr(request, "_wb_catalogue"):
-            request._wb_catalogue = catalogue_for(self._tenant(request, obj), obj)
-        return request._wb_catalogue
+        catalogue = _request_catalogues.get(request)
+        if catalogue is None:
+            catalogue = _request_catalogues[request] = catalogue_for(self._tenant(request, obj), obj)
+        return catalogue
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Board | None = None,
+    ) -> HttpResponse:
         if obj is not None and obj.pk:
             self._warn_missing_schedules(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -351,7 +386,7 @@ class BoardAdmin(admin.ModelAdmin):
 # --- Displays ---------------------------------------------------------------------------------
 
 
-class DisplayBoardInline(admin.TabularInline):
+class DisplayBoardInline(admin.TabularInline[DisplayBoard, Display]):
     model = DisplayBoard
     extra = 1
     min_num = 0
@@ -368,8 +403,12 @@ def _names(displays: list[Display]) -> str:
     return ", ".join(d.name for d in displays)
 
 
+# The URL save_model() issued, for response_add() to show once: per request, as the catalogue.
+_request_issued: WeakKeyDictionary[HttpRequest, list[tuple[Display, str]]] = WeakKeyDictionary()
+
+
 @admin.register(Display)
-class DisplayAdmin(admin.ModelAdmin):
+class DisplayAdmin(admin.ModelAdmin[Display]):
     form = forms.DisplayForm
     inlines = [DisplayBoardInline]
     list_display = ["name", "boards", "status", "last_seen", "ip", "short_user_agent"]
@@ -379,7 +418,7 @@ class DisplayAdmin(admin.ModelAdmin):
     actions = ["issue_new_url", "revoke", "reload_now", "switch_board"]
     Media = AdminMedia
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Display]:
         return super().get_queryset(request).prefetch_related("rotation__board")
 
     @admin.display(description=_("boards"))
@@ -393,7 +432,7 @@ class DisplayAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"))
     def status(self, display: Display) -> str:
-        if display.pk is None:
+        if not display.pk:
             return "A URL is shown once after saving."
         if display.revoked:
             return f"Revoked {display.revoked:%Y-%m-%d %H:%M}"
@@ -405,16 +444,16 @@ class DisplayAdmin(admin.ModelAdmin):
     def short_user_agent(self, display: Display) -> str:
         return display.user_agent[:60]
 
-    def save_model(self, request, obj: Display, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj: Display, form: ModelForm[Display], change: bool) -> None:
         issued = not obj.token_hash
         if issued:
-            request._wb_issued = [(obj, obj.issue_token())]
+            _request_issued[request] = [(obj, obj.issue_token())]
         super().save_model(request, obj, form, change)
         if issued:
             _log_action(request, _named("display", obj), "URL issued")
 
-    def response_add(self, request, obj, post_url_continue=None):
-        issued = getattr(request, "_wb_issued", None)
+    def response_add(self, request: HttpRequest, obj: Display, post_url_continue: str | None = None) -> HttpResponse:
+        issued = _request_issued.get(request)
         if issued:
             return self._issued_page(request, issued)
         return super().response_add(request, obj, post_url_continue)
@@ -433,14 +472,14 @@ class DisplayAdmin(admin.ModelAdmin):
         return response
 
     @admin.action(description=_("Issue new URL (the old one stops working)"), permissions=CHANGE)
-    def issue_new_url(self, request: HttpRequest, queryset) -> TemplateResponse:
+    def issue_new_url(self, request: HttpRequest, queryset: QuerySet[Display]) -> TemplateResponse:
         issued = display_actions.issue_new_urls(queryset)
         for display, _url in issued:
             _log_action(request, _named("display", display), "new URL issued (the old one stops working)")
         return self._issued_page(request, issued)
 
     @admin.action(description=_("Revoke (screens disconnect at once)"), permissions=CHANGE)
-    def revoke(self, request: HttpRequest, queryset) -> None:
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Display]) -> None:
         displays = list(queryset)
         unreached = display_actions.revoke_displays(displays)
         for display in displays:
@@ -454,7 +493,7 @@ class DisplayAdmin(admin.ModelAdmin):
             )
 
     @admin.action(description=_("Reload now"), permissions=CHANGE)
-    def reload_now(self, request: HttpRequest, queryset) -> None:
+    def reload_now(self, request: HttpRequest, queryset: QuerySet[Display]) -> None:
         displays = list(queryset)
         unreached = [d for d in displays if not display_actions.send_control(d, "reload")]
         for display in displays:
@@ -467,7 +506,7 @@ class DisplayAdmin(admin.ModelAdmin):
             self.message_user(request, f"Could not reach {_names(unreached)}: live updates are down.", messages.ERROR)
 
     @admin.action(description=_("Switch board…"), permissions=CHANGE)
-    def switch_board(self, request: HttpRequest, queryset):
+    def switch_board(self, request: HttpRequest, queryset: QuerySet[Display]) -> TemplateResponse | None:
         """Ask for a board, then make it each selected display's only board and tell the TVs."""
         form = forms.SwitchBoardForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -486,6 +525,6 @@ class DisplayAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "form": form,
             "displays": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/boards/display/switch_board.html", context)

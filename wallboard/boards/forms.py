@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from django import forms
+from django.db.models import Model
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
+from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from wallboard.boards.crypto import unreadable_fields, unreadable_message
@@ -34,23 +40,26 @@ PLATFORMS = [
     "https://www.mycontactual.co.uk",
 ]
 NO_CATALOGUE_HELP = "Test the connection or wait for the first poll to get choices."
+_Row = TypeVar("_Row", bound=Model)  # the model of one inline row
 
 
 class DatalistInput(forms.TextInput):
     """A text input that suggests values (the browser shows them as a drop-down) but accepts any."""
 
-    def __init__(self, options: list[str], list_id: str, attrs: dict | None = None):
+    def __init__(self, options: list[str], list_id: str, attrs: dict[str, Any] | None = None) -> None:
         super().__init__({**(attrs or {}), "list": list_id, "size": 40, "autocomplete": "off"})
         self.options = options
         self.list_id = list_id
 
-    def render(self, name, value, attrs=None, renderer=None):
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
         field = super().render(name, value, attrs, renderer)
         items = format_html_join("", '<option value="{}">', ((option,) for option in self.options))
         return format_html('{}<datalist id="{}">{}</datalist>', field, self.list_id, items)
 
 
-class TenantForm(forms.ModelForm):
+class TenantForm(forms.ModelForm[Tenant]):
     """A tenant; the token and API key are write-only: never rendered, blank on edit keeps the stored one."""
 
     base_url = forms.CharField(
@@ -92,7 +101,7 @@ class TenantForm(forms.ModelForm):
     )
     analytics_region = forms.ChoiceField(
         label=_("Analytics region"),
-        choices=Tenant._meta.get_field("analytics_region").choices,
+        choices=Tenant._meta.get_field("analytics_region").choices or (),
         required=False,  # as `source`: a form posted without it keeps what is stored
         help_text=Tenant._meta.get_field("analytics_region").help_text,
     )
@@ -124,7 +133,7 @@ class TenantForm(forms.ModelForm):
             "enabled",
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A secret stored under a key that is gone: the field says so where the new one is typed.
         for name in unreadable_fields(self.instance):
@@ -132,13 +141,14 @@ class TenantForm(forms.ModelForm):
                 self.fields[name].help_text = _("Not usable: %(problem)s.") % {"problem": unreadable_message([name])}
 
     def clean_token(self) -> str:
-        token = self.cleaned_data.get("token", "")
+        token: str = self.cleaned_data.get("token", "")
         if token:
             return token
         if self.instance.pk:
             # Possibly an UnreadableSecret: saving writes its ciphertext back unchanged, so the
             # rest of the tenant can be edited, and putting the old key back still recovers it.
-            return self.instance.token
+            stored: str = self.instance.token
+            return stored
         raise forms.ValidationError("Enter the tenant's data request token (from 8x8 Configuration Manager).")
 
     def clean_api(self) -> str:
@@ -185,7 +195,7 @@ class Catalogue:
     The dicts map id to its full label; widgets shorten labels for display.
     """
 
-    def __init__(self, data: dict | None, tenant_name: str = ""):
+    def __init__(self, data: dict[str, Any] | None, tenant_name: str = "") -> None:
         data = data or {}
         self.queues = {q["id"]: _queue_label(q) for q in data.get("queues") or []}
         self.agent_groups = {g["id"]: g.get("name") or g["id"] for g in data.get("agent_groups") or []}
@@ -196,7 +206,7 @@ class Catalogue:
         self.saved_schedules: set[str] = set()
 
 
-def _queue_label(queue: dict) -> str:
+def _queue_label(queue: dict[str, Any]) -> str:
     media = f", {queue['media_type']}" if queue.get("media_type") else ""
     return f"{queue.get('name') or queue['id']} ({queue['id']}{media})"
 
@@ -216,10 +226,19 @@ def option_label(label: str) -> str:
     return shorten(name, LABEL_MAX - len(tail)) + tail
 
 
-class TitledSelectMixin:
+class TitledSelectMixin(forms.Select):
     """Options show a shortened label; a cut one keeps the full name as its tooltip (title)."""
 
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+    def create_option(
+        self,
+        name: str,
+        value: Any,
+        label: int | str,
+        selected: bool,
+        index: int,
+        subindex: int | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         full = " ".join(str(label).split())
         short = option_label(full)
         option = super().create_option(name, value, short, selected, index, subindex, attrs)
@@ -260,7 +279,7 @@ def id_field(
     required: bool,
     blank: str,
     missing: str = MISSING_UPSTREAM,
-):
+) -> forms.CharField | forms.ChoiceField:
     """A choice of known ids, or a plain text input while the catalogue is empty."""
     if not known:
         return forms.CharField(max_length=64, required=required, help_text=NO_CATALOGUE_HELP)
@@ -275,7 +294,7 @@ def id_field(
 class CatalogueFormMixin:
     """Takes the board's tenant catalogue and turns id fields into choices."""
 
-    def __init__(self, *args, catalogue: Catalogue | None = None, **kwargs):
+    def __init__(self, *args: Any, catalogue: Catalogue | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.catalogue = catalogue or Catalogue(None)
         self.use_catalogue(self.catalogue)
@@ -284,7 +303,7 @@ class CatalogueFormMixin:
         raise NotImplementedError
 
 
-class BoardQueueForm(CatalogueFormMixin, forms.ModelForm):
+class BoardQueueForm(CatalogueFormMixin, forms.ModelForm[BoardQueue]):
     class Meta:
         model = BoardQueue
         fields = ["queue_id", "label", "schedule_id", "contactnow_account", "tod_policy", "position"]
@@ -306,7 +325,7 @@ class BoardQueueForm(CatalogueFormMixin, forms.ModelForm):
 class QueueIdsField(forms.MultipleChoiceField):
     """Queue ids for a group: a multi-select from the catalogue."""
 
-    def __init__(self, catalogue: Catalogue, **kwargs):
+    def __init__(self, catalogue: Catalogue, **kwargs: Any) -> None:
         super().__init__(
             choices=_choices(catalogue.queues, catalogue.saved_queues, None),
             widget=TitledSelectMultiple(attrs={"size": 6}),
@@ -318,35 +337,38 @@ class QueueIdsField(forms.MultipleChoiceField):
         )
 
 
-class QueueIdsText(forms.CharField):
-    """Queue ids for a group typed as a comma-separated list (no catalogue yet)."""
+class QueueIdsText(forms.Field):
+    """Queue ids for a group typed as a comma-separated list (no catalogue yet).
 
-    def __init__(self, **kwargs):
+    A plain Field, not a CharField: its value is a list, never the text typed.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             help_text="Comma-separated queue ids. " + NO_CATALOGUE_HELP,
             error_messages={"required": "Choose at least one queue for the group."},
             **kwargs,
         )
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list) else value
 
-    def to_python(self, value) -> list[str]:
-        text = super().to_python(value)
+    def to_python(self, value: Any) -> list[str]:
+        text = "" if value in self.empty_values else str(value)
         return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
-    def validate(self, value) -> None:
+    def validate(self, value: Any) -> None:
         if not value and self.required:
             raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
-class QueueGroupForm(CatalogueFormMixin, forms.ModelForm):
+class QueueGroupForm(CatalogueFormMixin, forms.ModelForm[QueueGroup]):
     class Meta:
         model = QueueGroup
         fields = ["name", "queue_ids", "position"]
 
     def use_catalogue(self, catalogue: Catalogue) -> None:
-        field = QueueIdsField(catalogue) if catalogue.queues else QueueIdsText()
+        field: forms.Field = QueueIdsField(catalogue) if catalogue.queues else QueueIdsText()
         field.label = "Queues"
         self.fields["queue_ids"] = field
 
@@ -357,7 +379,7 @@ class QueueGroupForm(CatalogueFormMixin, forms.ModelForm):
         return ids
 
 
-class BoardAgentGroupForm(CatalogueFormMixin, forms.ModelForm):
+class BoardAgentGroupForm(CatalogueFormMixin, forms.ModelForm[BoardAgentGroup]):
     class Meta:
         model = BoardAgentGroup
         fields = ["group_id", "name", "queue_ids"]
@@ -368,7 +390,9 @@ class BoardAgentGroupForm(CatalogueFormMixin, forms.ModelForm):
             required=True, blank="Choose an agent group",
         )
         self.fields["group_id"].label = "Agent group"
-        queues = QueueIdsField(catalogue, required=False) if catalogue.queues else QueueIdsText(required=False)
+        queues: forms.Field = (
+            QueueIdsField(catalogue, required=False) if catalogue.queues else QueueIdsText(required=False)
+        )
         queues.label = "Queues it answers"
         queues.help_text = BoardAgentGroup._meta.get_field("queue_ids").help_text + (
             "" if catalogue.queues else " " + queues.help_text
@@ -378,17 +402,19 @@ class BoardAgentGroupForm(CatalogueFormMixin, forms.ModelForm):
     def clean_queue_ids(self) -> list[str]:
         return list(dict.fromkeys(self.cleaned_data.get("queue_ids") or []))
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         group_id = cleaned.get("group_id")
         if group_id and not cleaned.get("name") and group_id in self.catalogue.agent_groups:
             # The default name comes from 8x8, so it is cut to fit the column, not refused as too long.
             limit = BoardAgentGroup._meta.get_field("name").max_length
+            assert limit is not None  # a CharField's
             cleaned["name"] = shorten(self.catalogue.agent_groups[group_id], limit)
         return cleaned
 
 
-class ThresholdForm(CatalogueFormMixin, forms.ModelForm):
+class ThresholdForm(CatalogueFormMixin, forms.ModelForm[Threshold]):
     class Meta:
         model = Threshold
         fields = ["metric", "queue_id", "direction", "warn", "alert"]
@@ -404,7 +430,7 @@ class ThresholdForm(CatalogueFormMixin, forms.ModelForm):
             self.fields["queue_id"].help_text = "Leave empty for every queue and group. " + NO_CATALOGUE_HELP
 
 
-class UniqueRowsFormSet(BaseInlineFormSet):
+class UniqueRowsFormSet(BaseInlineFormSet[_Row, Board, forms.ModelForm[_Row]]):
     """An inline formset that names the duplicate in words instead of Django's generic message."""
 
     row_key_fields: tuple[str, ...] = ()
@@ -412,9 +438,11 @@ class UniqueRowsFormSet(BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
-        seen: set[tuple] = set()
+        seen: set[tuple[Any, ...]] = set()
         for form in self.forms:
-            if not form.has_changed() and not form.instance.pk or self._should_delete_form(form):
+            # A row marked for deletion: what BaseFormSet._should_delete_form reads.
+            deleted = form.cleaned_data.get(DELETION_FIELD_NAME, False)
+            if not form.has_changed() and not form.instance.pk or deleted:
                 continue
             key = tuple(form.cleaned_data.get(name) for name in self.row_key_fields)
             if None in key:
@@ -429,22 +457,22 @@ class UniqueRowsFormSet(BaseInlineFormSet):
         return None
 
 
-class BoardQueueFormSet(UniqueRowsFormSet):
+class BoardQueueFormSet(UniqueRowsFormSet[BoardQueue]):
     row_key_fields = ("queue_id",)
     duplicate_message = "Queue {} is already on this board."
 
 
-class BoardAgentGroupFormSet(UniqueRowsFormSet):
+class BoardAgentGroupFormSet(UniqueRowsFormSet[BoardAgentGroup]):
     row_key_fields = ("group_id",)
     duplicate_message = "Agent group {} is already on this board."
 
 
-class ThresholdFormSet(UniqueRowsFormSet):
+class ThresholdFormSet(UniqueRowsFormSet[Threshold]):
     row_key_fields = ("metric", "queue_id")
     duplicate_message = "There is already a threshold for {} on queue “{}”."
 
 
-class BoardForm(forms.ModelForm):
+class BoardForm(forms.ModelForm[Board]):
     """A board; metrics are chosen from the known queue metrics (order as listed)."""
 
     queue_metrics = forms.MultipleChoiceField(
@@ -484,27 +512,31 @@ class BoardForm(forms.ModelForm):
     # keeps what is stored.
     KEPT_WHEN_EMPTY = ("leaderboard", "leaderboard_size", "leaderboard_min_count", "palette")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in self.KEPT_WHEN_EMPTY:
             if name in self.fields:
                 self.fields[name].required = False
 
-    def _kept(self, name: str):
+    def _kept(self, name: str) -> Any:
         value = self.cleaned_data.get(name)
         return getattr(self.instance, name) if value in (None, "") else value
 
     def clean_palette(self) -> str:
-        return self._kept("palette")
+        palette: str = self._kept("palette")
+        return palette
 
     def clean_leaderboard(self) -> str:
-        return self._kept("leaderboard")
+        leaderboard: str = self._kept("leaderboard")
+        return leaderboard
 
     def clean_leaderboard_size(self) -> int:
-        return self._kept("leaderboard_size")
+        size: int = self._kept("leaderboard_size")
+        return size
 
     def clean_leaderboard_min_count(self) -> int:
-        return self._kept("leaderboard_min_count")
+        min_count: int = self._kept("leaderboard_min_count")
+        return min_count
 
     def clean_queue_metrics(self) -> list[str]:
         chosen = set(self.cleaned_data.get("queue_metrics") or [])
@@ -518,7 +550,7 @@ class SwitchBoardForm(forms.Form):
     seconds = forms.IntegerField(initial=60, min_value=5, widget=forms.HiddenInput, required=False)
 
 
-class DisplayForm(forms.ModelForm):
+class DisplayForm(forms.ModelForm[Display]):
     class Meta:
         model = Display
         fields = ["name", "expires"]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
-from django.utils.functional import Promise
+from django.db import models
 from django.utils.translation import gettext
+from django_stubs_ext import StrOrPromise
 
 from wallboard.boards.crypto import unreadable_fields, unreadable_message
 
 
-def secret_field(label: str | Promise, help_text: str | Promise) -> forms.CharField:
+def secret_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.CharField:
     """A secret that is never rendered back into the page; the form's clean_* keeps the stored one when blank.
 
     render_value=False and autocomplete=new-password: the value is neither in the HTML nor
@@ -26,7 +25,7 @@ def secret_field(label: str | Promise, help_text: str | Promise) -> forms.CharFi
     )
 
 
-def secret_status(obj: Any, field: str, *, optional: bool = False) -> str:
+def secret_status(obj: models.Model, field: str, *, optional: bool = False) -> str:
     """What the admin shows in place of a stored secret: never the value, only whether it is usable.
 
     `optional`: the field may be empty, and then says so ("None stored.").

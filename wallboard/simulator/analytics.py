@@ -26,7 +26,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import math
@@ -39,7 +38,22 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, parse_qs
 
-from .model import AVAILABLE, BREAK, BUSY, DEPARTMENTS, LOGGED_OUT, OFFERED, OFFLINE, POST, SLA_TARGET
+from .loopback import is_loopback
+from .model import (
+    AVAILABLE,
+    BREAK,
+    BUSY,
+    DEPARTMENTS,
+    LOGGED_OUT,
+    OFFERED,
+    OFFLINE,
+    POST,
+    SLA_TARGET,
+    AgentState,
+    Day,
+    QueueState,
+    Record,
+)
 
 if TYPE_CHECKING:
     from .server import SimulatorServer, _Handler
@@ -305,7 +319,7 @@ class AnalyticsApi:
             # The model is the simulator's own and not thread-safe: its lock guards every step.
             with self.sim._cache_lock:
                 agents, queues = self.sim.model.at(t)
-                built = _build(t, agents, queues, self.sim.model._day)
+                built = _build(t, agents, queues, self.sim.model.today)
             with self._lock:
                 self._cache, self._cache_tick = built, tick
                 self._recent_pages = [key[1:] for key in self._pages] or self._recent_pages
@@ -342,7 +356,7 @@ class AnalyticsApi:
     # --- control ------------------------------------------------------------------------------------
 
     def _control(self, h: _Handler, method: str, path: str) -> None:
-        if not _is_loopback(h.client_address[0]):
+        if not is_loopback(h.client_address[0]):
             self.sim._send_json(h, 403, {"error": "the control endpoint answers loopback clients only"})
         elif method == "GET" and path == CONTROL_PATH:
             self.sim._send_json(h, 200, self.state())
@@ -362,15 +376,6 @@ class _Route:
     api: str
     kind: str
     fmt: str
-
-
-def _is_loopback(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return ip.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 class _Refused(Exception):
@@ -429,7 +434,7 @@ def _avg_ms(total: float, count: int) -> float | None:
     return None if count <= 0 else round(total / count * 1000, 1)
 
 
-def _build(t: float, agents: list[dict[str, Any]], queues: list[dict[str, Any]], day: Any) -> dict[str, list[dict[str, Any]]]:
+def _build(t: float, agents: list[Record], queues: list[Record], day: Day) -> dict[str, list[dict[str, Any]]]:
     agent_entities = [_agent(t, record, state) for record, state in zip(agents, day.agents, strict=True)]
     # One pass over the agents for every queue's counts (300 queues x 2,000 agents otherwise).
     counts: list[Counter[str]] = [Counter() for _ in queues]
@@ -454,7 +459,7 @@ def _group_name(group_id: str) -> str:
     return f"{DEPARTMENTS[(int(group_id) - 101) % len(DEPARTMENTS)]} team" if group_id.isdigit() else group_id
 
 
-def _agent(t: float, r: dict[str, Any], state: Any) -> dict[str, Any]:
+def _agent(t: float, r: Record, state: AgentState) -> dict[str, Any]:
     since = state.since
     last_login = r["last-login-time"]
     metrics = {
@@ -490,7 +495,7 @@ def _agent(t: float, r: dict[str, Any], state: Any) -> dict[str, Any]:
             "groupName": _group_name(r["group-id"]), "metrics": metrics, "aliases": aliases}
 
 
-def _queue(r: dict[str, Any], q: Any, counts: Counter[str], interactions: Counter[int]) -> dict[str, Any]:
+def _queue(r: Record, q: QueueState, counts: Counter[str], interactions: Counter[int]) -> dict[str, Any]:
     recent = [ok for _, ok in q.recent]
     entered, entered_hh = q.day_q, q.hh_q
     metrics = {
@@ -532,7 +537,7 @@ def _queue(r: dict[str, Any], q: Any, counts: Counter[str], interactions: Counte
     return {"id": r["queue-id"], "name": r["queue-name"], "metrics": metrics, "aliases": {"eligible.rt": "eligibl.rt"}}
 
 
-def _groups(day: Any) -> list[dict[str, Any]]:
+def _groups(day: Day) -> list[dict[str, Any]]:
     counts: dict[str, Counter[str]] = {g: Counter() for g in day.roster.group_ids}
     for a in day.agents:
         c = counts[a.d.group_id]

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 AVAILABLE, OFFERED, BUSY, POST, BREAK, OFFLINE, LOGGED_OUT = 0, 1, 2, 3, 4, 5, 9
@@ -94,6 +95,31 @@ class Shift:
     end: int  # may exceed 86400: a night shift runs into the next day
     breaks: tuple[tuple[int, int, str], ...]  # (at, duration, code)
     offline: tuple[tuple[int, int, int], ...]  # (at, duration, index into OFFLINE_CODES)
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """A planned break, offline spell or end of shift, waiting until the agent is idle."""
+
+    kind: str  # "break", "offline" or "logout"
+    duration: int  # seconds
+    code: tuple[str, str, str] | None = None  # (item id, short code, list id) shown meanwhile
+
+
+# A statistics record (an agent or a queue) under the API's own field names, as rendered.
+Record = dict[str, Any]
+# Event callbacks take the event's time, then the arguments it was scheduled with.
+Event = tuple[float, int, int, Callable[..., None], tuple[object, ...]]
+
+
+def _break(duration: int, code: str) -> Pause:
+    item, short = BREAK_CODES[code]
+    return Pause("break", duration, (item, short, "1"))
+
+
+def _offline(duration: int, code_index: int) -> Pause:
+    item, short = OFFLINE_CODES[code_index]
+    return Pause("offline", duration, (item, short, "2"))
 
 
 def build_roster(seed: int, n_agents: int, n_queues: int) -> Roster:
@@ -226,7 +252,7 @@ class AgentState:
         self.state = LOGGED_OUT
         self.since = since
         self.token = 0
-        self.pending: list[tuple[str, int, int]] = []
+        self.pending: list[Pause] = []
         self.inter: Interaction | None = None
         self.media_id = 0
         self.last_login = -1
@@ -280,7 +306,7 @@ class Day:
         self.now = self.start
         self.hh_start = self.start
         self.rng = random.Random(f"day:{roster.seed}:{day.isoformat()}")
-        self._heap: list[tuple[float, int, int, Callable, tuple]] = []
+        self._heap: list[Event] = []
         self._seq = 0
         self.agents = [AgentState(a, self.start) for a in roster.agents]
         self.queues = [QueueState(q) for q in roster.queues]
@@ -297,7 +323,7 @@ class Day:
 
     # --- scheduling -------------------------------------------------------------------------
 
-    def _at(self, when: float, fn: Callable, args: tuple, prio: int = 1) -> None:
+    def _at(self, when: float, fn: Callable[..., None], args: tuple[object, ...], prio: int = 1) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (when, prio, self._seq, fn, args))
 
@@ -334,7 +360,7 @@ class Day:
         self._make_available(a, self.start)
         self._schedule_shift(a, shift, base, login=False)
 
-    def _logged_out_at_midnight(self, a: AgentState, yesterday: Shift | None, base: float, before: date, tz) -> None:
+    def _logged_out_at_midnight(self, a: AgentState, yesterday: Shift | None, base: float, before: date, tz: ZoneInfo) -> None:
         if yesterday:
             a.last_login = int(base + yesterday.start)
             a.since = base + yesterday.end
@@ -349,7 +375,7 @@ class Day:
             a.since = -1
 
     def _schedule_shift(self, a: AgentState, s: Shift, base: float, login: bool = True) -> None:
-        def at(offset: int, fn: Callable, args: tuple) -> None:
+        def at(offset: int, fn: Callable[..., None], args: tuple[object, ...]) -> None:
             when = base + offset
             if self.start <= when < self.end:
                 self._at(when, fn, args)
@@ -359,10 +385,10 @@ class Day:
             if base + s.start < self.end:
                 self._spans.append((base + s.start, min(self.end, base + s.end)))
         for offset, duration, code in s.breaks:
-            at(offset, self._want, (a, ("break", duration, code)))
+            at(offset, self._want, (a, _break(duration, code)))
         for offset, duration, code_index in s.offline:
-            at(offset, self._want, (a, ("offline", duration, code_index)))
-        at(s.end, self._want, (a, ("logout", 0, 0)))
+            at(offset, self._want, (a, _offline(duration, code_index)))
+        at(s.end, self._want, (a, Pause("logout", 0)))
 
     def _plan_arrivals(self) -> None:
         """Per-queue arrival rates per ten-minute segment: staffing curve x capacity share x bursts."""
@@ -370,8 +396,8 @@ class Day:
         staffed = self._staffing(n_seg)
         share = [0.0] * len(self.queues)
         for a in self.roster.agents:
-            for q in a.enabled:
-                share[q] += 1.0 / len(a.enabled)
+            for qi in a.enabled:
+                share[qi] += 1.0 / len(a.enabled)
         for q in self.queues:
             media = q.d.media
             cycle = HANDLE_MEAN[media] + sum(WRAP_RANGE[media]) / 2 + 6
@@ -474,6 +500,7 @@ class Day:
         if token != a.token:
             return
         inter = a.inter
+        assert inter is not None  # the offer set it, and a new token would have cancelled this end
         q = self.queues[inter.queue]
         q.offered -= 1
         if rejected:
@@ -486,7 +513,7 @@ class Day:
             q.size += 1
             self._patience(t, inter)
             self._line(t, a, 0)
-            a.pending.insert(0, ("break", self.rng.randint(30, 90), "RONA"))
+            a.pending.insert(0, _break(self.rng.randint(30, 90), "RONA"))
             self._free(t, a)
             other = self._pick_agent(inter.queue)
             if other is not None and self._head(q) is inter:
@@ -544,6 +571,7 @@ class Day:
         if token != a.token:
             return
         inter = a.inter
+        assert inter is not None  # the accepted offer set it, and a new token would have cancelled this end
         q = self.queues[inter.queue]
         duration = t - a.since
         q.day_dsum += duration
@@ -574,11 +602,11 @@ class Day:
         self._line(t, a, 0)
         self._free(t, a)
 
-    def _want(self, t: float, a: AgentState, action: tuple[str, int, int | str]) -> None:
+    def _want(self, t: float, a: AgentState, action: Pause) -> None:
         """A planned break, offline spell or logout: now if the agent is idle, else when they are."""
         if a.state == LOGGED_OUT:
             return
-        if action[0] == "logout" and a.state in (BREAK, OFFLINE):
+        if action.kind == "logout" and a.state in (BREAK, OFFLINE):
             a.token += 1  # cut the break short: the shift is over
             a.pending = [action]
             self._free(t, a)
@@ -595,23 +623,17 @@ class Day:
         """The agent has nothing to do: start the next planned pause, log out, or become available."""
         self._not_available(a)
         while a.pending:
-            kind, duration, code = a.pending.pop(0)
-            if kind == "logout":
+            pause = a.pending.pop(0)
+            if pause.kind == "logout":
                 a.pending.clear()
                 a.code = None
                 self._set_state(t, a, LOGGED_OUT)
                 self._line(t, a, -1)
                 return
-            if kind == "break":
-                item, short = BREAK_CODES[code]
-                a.code = (item, short, "1")
-                self._set_state(t, a, BREAK)
-            else:
-                item, short = OFFLINE_CODES[code]
-                a.code = (item, short, "2")
-                self._set_state(t, a, OFFLINE)
+            a.code = pause.code
+            self._set_state(t, a, BREAK if pause.kind == "break" else OFFLINE)
             a.token += 1
-            self._at(t + duration, self._end_pause, (a, a.token))
+            self._at(t + pause.duration, self._end_pause, (a, a.token))
             return
         a.code = None
         self._set_state(t, a, AVAILABLE)
@@ -655,12 +677,12 @@ class Day:
 
     # --- snapshot ---------------------------------------------------------------------------
 
-    def snapshot(self, t: float) -> tuple[list[dict], list[dict]]:
+    def snapshot(self, t: float) -> tuple[list[Record], list[Record]]:
         """Agents and queues as the statistics API shows them at time t (after advance(t))."""
         agents = [self._agent_record(t, a) for a in self.agents]
         return agents, self._queue_records(t)
 
-    def _agent_record(self, t: float, a: AgentState) -> dict:
+    def _agent_record(self, t: float, a: AgentState) -> Record:
         day_t, hh_t = list(a.day_t), list(a.hh_t)
         bucket = BUCKET.get(a.state)
         if bucket is not None:
@@ -704,7 +726,7 @@ class Day:
             "time-in-status": int(t - a.since) if a.since >= 0 else -1,
         }
 
-    def _queue_records(self, t: float) -> list[dict]:
+    def _queue_records(self, t: float) -> list[Record]:
         counts = [[0] * 6 for _ in self.queues]  # busy(+offered), loggedOut, onBreak, post, wait, offline
         slot = {OFFERED: 0, BUSY: 0, LOGGED_OUT: 1, BREAK: 2, POST: 3, AVAILABLE: 4, OFFLINE: 5}
         in_progress = [0] * len(self.queues)
@@ -717,7 +739,7 @@ class Day:
         assigned = self._assigned
         return [self._queue_record(t, q, counts[q.d.index], in_progress[q.d.index], assigned[q.d.index]) for q in self.queues]
 
-    def _queue_record(self, t: float, q: QueueState, c: list[int], in_progress: int, assigned: int) -> dict:
+    def _queue_record(self, t: float, q: QueueState, c: list[int], in_progress: int, assigned: int) -> Record:
         while q.recent and q.recent[0][0] < t - 900:
             q.recent.popleft()
         head = self._head(q)
@@ -766,6 +788,10 @@ def _percent(ok: int, n: int) -> int:
     return (ok * 100) // n if n else -1
 
 
+# (t, agent records, queue records, the enabled queue ids of an agent id): may turn agents busy.
+Outbound = Callable[[float, list[Record], list[Record], Callable[[str], list[str]]], None]
+
+
 @dataclass
 class ContactCenter:
     """The simulation across days: keeps one Day and rebuilds it when time leaves that day."""
@@ -776,16 +802,22 @@ class ContactCenter:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     roster: Roster = field(init=False)
     _day: Day | None = field(default=None, init=False)
-    # Outbound dialling laid over the inbound simulation (simulator/campaigns.py): called with
-    # (t, agents, queues, enabled queue ids of an agent id) and may turn agents busy.
-    outbound: Callable[..., None] | None = field(default=None, init=False)
+    # Outbound dialling laid over the inbound simulation (simulator/campaigns.py).
+    outbound: Outbound | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.roster = build_roster(self.seed, self.n_agents, self.n_queues)
         ids = [q.queue_id for q in self.roster.queues]
         self._enabled = {a.agent_id: [ids[i] for i in a.enabled] for a in self.roster.agents}
 
-    def at(self, t: float) -> tuple[list[dict], list[dict]]:
+    @property
+    def today(self) -> Day:
+        """The Day the last at() advanced: its agents' and queues' state behind the records."""
+        if self._day is None:
+            raise RuntimeError("no day simulated yet: call at() first")
+        return self._day
+
+    def at(self, t: float) -> tuple[list[Record], list[Record]]:
         """Agent and queue records at epoch second t (stepping back in time replays the day)."""
         local = datetime.fromtimestamp(t, self.tz).date()
         day = self._day

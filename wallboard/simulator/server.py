@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import ipaddress
 import json
 import logging
 import math
@@ -37,7 +36,9 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol, TypedDict
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -47,8 +48,10 @@ from .attachments import handles_attachments, serve_attachments
 from .campaigns import CampaignApi
 from .contactnow import ContactNowSim
 from .faults import Fault, Faults
+from .loopback import is_loopback
 from .model import ContactCenter
-from .schedules import next_status, sample_schedules, status_at
+from .requestlog import RequestLog
+from .schedules import Schedule, next_status, sample_schedules, status_at
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,55 @@ class Route:
     fmt: str  # "xml" or "json"
     item: str | None = None
     gateway: bool = False  # the statistics gateway: header credentials, JSON only
+
+
+class FaultedRoute(Protocol):
+    """What fault injection reads of a route: a Route, or analytics.py's own (it cannot import this one)."""
+
+    @property
+    def api(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def fmt(self) -> str: ...
+
+
+class SimConfig(TypedDict):
+    """The settings /_sim/config changes and /_sim/state reports."""
+
+    seed: int
+    agents: int
+    queues: int
+    speed: float
+    latency_ms: float
+    tenant_tz: str
+    tenants: list[str]
+    max_customers: int | None
+    refresh_phase: float
+
+
+class SimState(TypedDict):
+    """What /_sim/state answers (docs/simulator.md)."""
+
+    now: str
+    now_ms: int
+    last_refresh_ms: int
+    last_refresh_real_ms: int
+    refresh_count: int
+    refresh_seconds: int
+    requests: dict[str, int]
+    requests_by_api: dict[str, int]
+    gateway_requests: int
+    requests_by_tenant: dict[str, dict[str, int]]
+    responses: dict[str, int]
+    busy_rejections: int
+    busy_by_rule: dict[str, int]
+    in_flight: dict[str, int]
+    max_in_flight: dict[str, int]
+    customers_in_flight: int
+    max_customers_in_flight: int
+    faults: list[dict[str, Any]]
+    config: SimConfig
 
 
 class HttpError(Exception):
@@ -130,7 +182,7 @@ def basic_auth(header: str | None) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-def gateway_credentials(headers) -> tuple[str, str] | None:
+def gateway_credentials(headers: Message) -> tuple[str, str] | None:
     """(tenant, API key) from the gateway's two headers, or None when either is missing."""
     tenant, key = headers.get(TENANT_HEADER), headers.get(API_KEY_HEADER)
     return (tenant, key) if tenant and key else None
@@ -204,6 +256,8 @@ class SimulatorServer:
         # (wall time, tenant, endpoint kind) of each API request after auth parsing, newest last:
         # per-tenant calls and gaps for tests and bench/tenants.py (not in /_sim/state: too long).
         self.request_log: deque[tuple[float, str, str]] = deque(maxlen=200_000)
+        # Every cache build and the build each statistics request got (GET /_sim/request-log).
+        self.stats_log = RequestLog()
         self._reset_counters_locked()
 
     # --- life cycle ----------------------------------------------------------------------
@@ -262,13 +316,16 @@ class SimulatorServer:
             if self._cache is None or self._cache_tick is None or (
                 start != self._cache_start and start > self._no_window_before
             ):
+                began = time.time()
                 agents, queues = self.model.at(start)
                 self._cache = render.render_stats(agents, queues)
                 self._cache_tick = math.floor(start / REFRESH_SECONDS)
                 self._cache_start = start
                 self._refreshed_real = time.time()
+                self.stats_log.refreshed(start, began, self._refreshed_real)
                 with self._lock:
                     self._refresh_count += 1
+            self.stats_log.handed()
             return self._cache
 
     def _refresh_loop(self) -> None:
@@ -309,7 +366,7 @@ class SimulatorServer:
         with self._lock:
             self._reset_counters_locked()
 
-    def state(self) -> dict:
+    def state(self) -> SimState:
         """What /_sim/state answers: clock, cache, counters, in-flight, faults."""
         self.stats()
         now = self.now()
@@ -354,7 +411,7 @@ class SimulatorServer:
         with self._cache_lock:
             self._cache_tick = None
 
-    def revoke_token(self, target: str = "both") -> dict:
+    def revoke_token(self, target: str = "both") -> dict[str, Any]:
         """Make every request's credentials bad (403 statistics, 401 schedules) until restored."""
         return self.faults.add("revoke", target=target)
 
@@ -408,7 +465,8 @@ class SimulatorServer:
             h.slot = None
 
     def _serve_api(self, h: _Handler, route: Route, query: str, creds: tuple[str, str] | None) -> None:
-        if not self._authorised(route, creds):
+        received = time.time()
+        if creds is None or not self._authorised(route, creds):
             if route.gateway:
                 # No basic-auth challenge: a browser's password prompt could not send these headers.
                 status = 401 if creds is None else 403
@@ -439,14 +497,14 @@ class SimulatorServer:
             self._send(h, status, body, ctype)
         else:
             self._inject(h, fault, route, status, body, ctype)
+        if route.api == "rtstats":
+            self.stats_log.served(creds[0], route.kind, status, received, time.time())
 
-    def _authorised(self, route: Route, creds: tuple[str, str] | None) -> bool:
+    def _authorised(self, route: Route, creds: tuple[str, str]) -> bool:
         """The tenant's token (basic auth) or, on the gateway, its API key; a revoke fault wins.
 
         The gateway counts as the statistics API for faults: a "rtstats" revoke refuses it too.
         """
-        if creds is None:
-            return False
         expected = (self.api_keys if route.gateway else self.tenants).get(creds[0])
         if expected is None or not hmac.compare_digest(expected.encode(), creds[1].encode()):
             return False
@@ -495,6 +553,7 @@ class SimulatorServer:
             return body
         if route.kind == "schedules":
             return render.schedules_body(self.schedules, route.fmt)
+        assert route.item is not None  # route_of() names the schedule on every other schedules path
         if route.kind == "schedule_by_name":
             return render.schedules_body([self._schedule_named(route.item)], route.fmt)
         schedule = self._schedule(route.item)
@@ -506,14 +565,18 @@ class SimulatorServer:
         now, nxt, change = next_status(schedule, when, self.tenant_tz)
         return render.next_status_body(now, nxt, change, route.fmt)
 
-    def _schedule(self, schedule_id: str):
+    def _schedule(self, schedule_id: str) -> Schedule:
         for s in self.schedules:
             if s.id == schedule_id:
                 return s
         raise HttpError(404, f"No schedule with id {schedule_id}")
 
-    def _schedule_named(self, name: str):
-        for match in (lambda s: s.name == name, lambda s: s.name.casefold() == name.casefold()):
+    def _schedule_named(self, name: str) -> Schedule:
+        # The exact name first, then the same name in another case.
+        matchers: tuple[Callable[[Schedule], bool], ...] = (
+            lambda s: s.name == name, lambda s: s.name.casefold() == name.casefold(),
+        )
+        for match in matchers:
             for s in self.schedules:
                 if match(s):
                     return s
@@ -523,8 +586,9 @@ class SimulatorServer:
         """?utctime=<epoch ms> and/or ?offset=<seconds>; default now (simulated)."""
         params = parse_qs(query)
         utctime, offset = params.get("utctime", [None])[-1], params.get("offset", [None])[-1]
-        if utctime and GLUED_RE.match(utctime):
-            utctime, offset = GLUED_RE.match(utctime).groups()
+        glued = GLUED_RE.match(utctime) if utctime else None
+        if glued:
+            utctime, offset = glued.groups()
         try:
             ms = int(utctime) if utctime not in (None, "") else int(self.now() * 1000)
             ms += int(offset) * 1000 if offset not in (None, "") else 0
@@ -535,7 +599,7 @@ class SimulatorServer:
 
     # --- faults -------------------------------------------------------------------------------
 
-    def _inject(self, h: _Handler, fault: Fault, route: Route, status: int, body: bytes, ctype: str) -> None:
+    def _inject(self, h: _Handler, fault: Fault, route: FaultedRoute, status: int, body: bytes, ctype: str) -> None:
         kind = fault.kind
         if kind == "status":
             code = int(fault.params["code"])
@@ -559,7 +623,7 @@ class SimulatorServer:
         h.close_connection = True
         _shutdown(h.connection)
 
-    def _send_oversized(self, h: _Handler, route: Route, size: int) -> None:
+    def _send_oversized(self, h: _Handler, route: FaultedRoute, size: int) -> None:
         """A valid but huge body (whitespace padding), streamed, for the client's size cap."""
         kind = route.kind.rstrip("s") if route.api == "rtstats" else "schedule"
         if route.fmt == "xml":
@@ -594,7 +658,7 @@ class SimulatorServer:
     # --- control endpoint ---------------------------------------------------------------------
 
     def _control(self, h: _Handler, method: str, path: str) -> None:
-        if not _is_loopback(h.client_address[0]):
+        if not is_loopback(h.client_address[0]):
             self._send_json(h, 403, {"error": "the control endpoint answers loopback clients only"})
             return
         try:
@@ -608,6 +672,9 @@ class SimulatorServer:
             return self.campaigns.control(method, path, _json_body(h) if method != "GET" else {})
         if method == "GET" and path == "/_sim/state":
             return 200, self.state()
+        if method == "GET" and path == "/_sim/request-log":
+            since = parse_qs(urlsplit(h.path).query).get("since", ["0"])[-1]
+            return 200, self.stats_log.since(float(since))
         if method == "POST" and path == "/_sim/reset-counters":
             self.reset_counters()
             return 200, {"ok": True}
@@ -651,7 +718,7 @@ class SimulatorServer:
 
     # --- writing --------------------------------------------------------------------------------
 
-    def _head(self, h: _Handler, status: int, ctype: str, length: int, headers: dict | None = None, flush: bool = True) -> None:
+    def _head(self, h: _Handler, status: int, ctype: str, length: int, headers: dict[str, str] | None = None, flush: bool = True) -> None:
         with self._lock:
             self._responses[str(status)] += 1
         h.send_response(status)
@@ -664,7 +731,7 @@ class SimulatorServer:
         else:
             h._headers_buffer.append(b"\r\n")
 
-    def _send(self, h: _Handler, status: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
+    def _send(self, h: _Handler, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
         """Headers and body in one write, the in-flight slot released just before it.
 
         Released after the write, a client that fires its next request the moment it has read
@@ -740,16 +807,7 @@ def _shutdown(sock: socket.socket) -> None:
         pass
 
 
-def _is_loopback(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return ip.is_loopback or bool(mapped and mapped.is_loopback)
-
-
-def _json_body(h: _Handler) -> dict:
+def _json_body(h: _Handler) -> dict[str, Any]:
     length = int(h.headers.get("Content-Length") or 0)
     if length > 65536:
         raise ValueError("control request body too large")
@@ -772,6 +830,8 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "8x8-simulator/1"
     server: _Server
     slot: _Slot | None = None
+    # BaseHTTPRequestHandler's own buffer (send_header fills it): _send writes it with the body.
+    _headers_buffer: list[bytes]
 
     def do_GET(self) -> None:
         self.server.sim.handle(self, "GET")
@@ -806,7 +866,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ConnectionError, TimeoutError, OSError):
             pass  # the client hung up: nothing to answer, nothing worth a traceback
 
-    def log_message(self, format: str, *args) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         # ContactNow tokens travel in the query string: never into a log line.
         log.debug("%s %s", self.address_string(), re.sub(r"(token=)[^&\s]*", r"\1[redacted]", format % args))
 
@@ -816,10 +876,10 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     sim: SimulatorServer
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
+        super().__init__(address, handler)
 
     def track(self, sock: socket.socket) -> None:
         with self._conn_lock:
@@ -835,5 +895,5 @@ class _Server(ThreadingHTTPServer):
             for sock in list(self._connections):
                 _shutdown(sock)
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         log.warning("simulator: error while serving %s", client_address, exc_info=log.isEnabledFor(logging.DEBUG))
