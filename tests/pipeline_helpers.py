@@ -51,6 +51,11 @@ def add_display(board: Board, name: str = "Lobby TV") -> tuple[Display, str]:
     return display, make_display_cookie(display)
 
 
+def display_cookie(cookie: str) -> bytes:
+    """The Cookie header's value from a TV that holds `cookie` (add_display's second value)."""
+    return f"{DISPLAY_COOKIE}={cookie}".encode()
+
+
 class WebsocketCommunicator(ApplicationCommunicator):
     """A websocket client for an ASGI app in the same process.
 
@@ -111,10 +116,24 @@ def communicator(slug: str, cookie: str) -> WebsocketCommunicator:
     headers = [
         (b"origin", b"http://127.0.0.1"),
         (b"host", b"127.0.0.1"),
-        (b"cookie", f"{DISPLAY_COOKIE}={cookie}".encode()),
+        (b"cookie", display_cookie(cookie)),
     ]
     return WebsocketCommunicator(application, f"/ws/boards/{slug}/", headers=headers)
 
 
 async def receive(comm: WebsocketCommunicator, timeout: float = 5) -> dict:
     return json.loads(await comm.receive_from(timeout=timeout))
+
+
+async def refused_with(comm: WebsocketCommunicator) -> int:
+    """The close code of a handshake that is refused: accepted, then closed before any data.
+
+    docs/protocol.md promises that shape (so a page tells "not allowed" from "network down");
+    connect() alone would call such a socket connected.
+    """
+    await comm.send_input({"type": "websocket.connect"})
+    accepted = await comm.receive_output(5)
+    assert accepted["type"] == "websocket.accept", f"refused before accepting: {accepted}"
+    closed = await comm.receive_output(5)
+    assert closed["type"] == "websocket.close", f"not refused: {closed}"
+    return closed["code"]

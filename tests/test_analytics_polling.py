@@ -21,6 +21,7 @@ from wallboard.polling.phase import PHASE_PROBE_EVERY, PHASE_STEP, phase_scale, 
 from wallboard.simulator.analytics import agent_id
 from wallboard.simulator.server import SimulatorServer
 from wallboard.vcc.analytics import AnalyticsSource
+from wallboard.vcc.client import VccClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "poll-s3cr3t"
@@ -74,7 +75,7 @@ def test_it_polls_an_analytics_tenant_into_the_same_board_state(sim, board):
     assert state["queues"]["201"]["states"]["queue_size"] in ("ok", "warn", "alert")
     assert state["board"]["cycle_seconds"] == 5
     # Agents of group 101, under v5's ids, with the same states the statistics API shows.
-    classic = {a.agent_id: a for a in clients.VccClient(sim.base_url, "demo", "demo-token").agents()}
+    classic = {a.agent_id: a for a in VccClient(sim.base_url, "demo", "demo-token").agents()}
     expected = {agent_id(a.agent_id) for a in classic.values() if a.group_id == "101"}
     assert set(state["agents"]) == expected
     states = {agent_id(i): a.agent_status for i, a in classic.items()}
@@ -91,7 +92,7 @@ def test_it_polls_every_five_seconds_with_one_shared_token(sim, board, clock, re
     assert analytics["tokens_issued"] == 1
     assert analytics["requests"]["metrics"] == 8, "one agents page and one queues page per poll"
     assert redis_client.keys("wb:analytics:token:*")
-    clients._clients.clear()  # another worker process: a client of its own, the token from Redis
+    clients.forget_clients()  # another worker process: a client of its own, the token from Redis
     assert poll_tenant(board.tenant.pk).outcome == "ok"
     assert sim.analytics.state()["tokens_issued"] == 1
 

@@ -18,10 +18,10 @@ from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFact
 from websockets.frames import TEXT as OP_TEXT
 from websockets.frames import Frame
 
-from tests.pipeline_helpers import WebsocketCommunicator
+from tests.pipeline_helpers import WebsocketCommunicator, add_display, display_cookie
 from wallboard.asgi import application
 from wallboard.boards import access
-from wallboard.boards.models import Board, Display, DisplayBoard, Tenant
+from wallboard.boards.models import Board, Display, Tenant
 from wallboard.live import consumers, store, wsprotocol
 from wallboard.live.layer import SharedPubSubChannelLayer
 
@@ -87,13 +87,10 @@ HEADERS = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
 
 @database_sync_to_async
 def make_display() -> tuple[Display, bytes]:
+    """A display of the lobby board, and the Cookie header's value from its TV."""
     tenant = Tenant.objects.create(name="Acme", base_url="https://vcc-na4.8x8.com", tenant_name="acme", token="t")
-    board = Board.objects.create(slug="lobby", title="Lobby", tenant=tenant)
-    display = Display(name="Lobby TV")
-    display.issue_token()
-    display.save()
-    DisplayBoard.objects.create(display=display, board=board)
-    return display, f"{access.DISPLAY_COOKIE}={access.make_display_cookie(display)}".encode()
+    display, cookie = add_display(Board.objects.create(slug="lobby", title="Lobby", tenant=tenant))
+    return display, display_cookie(cookie)
 
 
 async def queries_in_the_database_thread(work) -> list[str]:

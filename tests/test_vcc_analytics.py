@@ -21,16 +21,19 @@ import requests
 from django.core.management import call_command
 
 from tests.pipeline_helpers import START, Clock
+from tests.vcc_server import vcc_server_fixture  # noqa: F401 - the fixture
 from wallboard.polling.analytics_tokens import RedisTokenStore
 from wallboard.simulator.analytics import agent_id
 from wallboard.simulator.server import SimulatorServer
 from wallboard.vcc import errors
 from wallboard.vcc.analytics import (
     ALL_AGENT_METRICS,
+    METRICS_PATH,
+    TOKEN_PATH,
     AnalyticsClient,
     MemoryTokenStore,
-    _read_token,
     base_urls,
+    token_key,
 )
 from wallboard.vcc.client import VccClient
 from wallboard.vcc.parse import analytics as parse
@@ -197,13 +200,38 @@ def test_it_reports_a_wrong_secret_without_showing_it(sim):
     assert SECRET not in str(caught.value) and CLIENT_ID not in str(caught.value)
 
 
-def test_it_reads_the_token_answer_with_strings_or_numbers():
-    assert _read_token(b'{"access_token": "abc", "expires_in": "1799"}', 100.0).expires_at == 1899.0
-    assert _read_token(b'{"access_token": "abc", "expires_in": 60}', 100.0).expires_at == 160.0
-    for bad in (b"<html>", b"{}", b'{"access_token": ""}', b'{"access_token": "a", "expires_in": "soon"}',
-                b'{"access_token": "a", "expires_in": -1}', b"[1]"):
-        with pytest.raises(errors.MalformedError):
-            _read_token(bad, 0.0)
+def token_answered(vcc_server, answer: bytes) -> tuple[AnalyticsClient, MemoryTokenStore]:
+    """A client whose token endpoint answers `answer` and whose queue list is empty, at t=100."""
+    vcc_server.route(TOKEN_PATH, answer)
+    vcc_server.route(METRICS_PATH + "/queues", b"[]")
+    store = MemoryTokenStore()
+    c = AnalyticsClient(CLIENT_ID, SECRET, base_url=vcc_server.url, token_store=store, read_timeout=2,
+                        clock=lambda: 100.0)
+    return c, store
+
+
+@pytest.mark.parametrize("answer, expires_at", [
+    (b'{"access_token": "abc", "expires_in": "1799"}', 1899.0),
+    (b'{"access_token": "abc", "expires_in": 60}', 160.0),
+])
+def test_it_reads_the_token_answer_with_strings_or_numbers(vcc_server, answer, expires_at):
+    c, store = token_answered(vcc_server, answer)
+    assert c.queues() == []
+    token = store.get(token_key(c.token_url, CLIENT_ID, SECRET))
+    assert token is not None and token.access_token == "abc" and token.expires_at == expires_at
+    assert vcc_server.requests[-1].headers["Authorization"] == "Bearer abc"
+
+
+@pytest.mark.parametrize("answer", [
+    b"<html>", b"{}", b'{"access_token": ""}', b'{"access_token": "a", "expires_in": "soon"}',
+    b'{"access_token": "a", "expires_in": -1}', b"[1]",
+])
+def test_it_refuses_a_token_answer_it_cannot_read(vcc_server, answer):
+    c, store = token_answered(vcc_server, answer)
+    with pytest.raises(errors.MalformedError):
+        c.queues()
+    assert store.get(token_key(c.token_url, CLIENT_ID, SECRET)) is None
+    assert [seen.path for seen in vcc_server.requests] == [TOKEN_PATH], "no metrics request without a token"
 
 
 # --- paging -----------------------------------------------------------------------------------
@@ -501,12 +529,12 @@ def test_the_command_fails_in_one_line(sim, monkeypatch, args, secret, words):
     [],
 ])
 @pytest.mark.parametrize("extra", [{}, {"groupId": "101", "groupName": "Sales team"}, {"name": None}])
-def test_the_fast_way_to_read_an_agent_agrees_with_the_general_way(metrics, extra):
+def test_it_reads_the_usual_agent_the_fast_way_with_the_general_ways_result(metrics, extra, monkeypatch):
     entity = {"id": "agX", "name": "Ana Ruiz", "metrics": metrics, **extra}
-    fast = parse._board_agent(entity)
-    assert fast is not None, "the poller's usual agent takes the fast way"
-    assert fast.to_dict() == parse.general_agent(entity).to_dict()
-    assert parse.agent_record(entity).to_dict() == fast.to_dict()
+    general = parse.general_agent(entity).to_dict()
+    calls = watch_the_general_way(monkeypatch)
+    assert parse.agent_record(entity).to_dict() == general
+    assert calls == [], "the poller's usual agent takes the fast way"
 
 
 @pytest.mark.parametrize("entity", [
@@ -516,6 +544,20 @@ def test_the_fast_way_to_read_an_agent_agrees_with_the_general_way(metrics, extr
     {"id": 7, "metrics": []},
     {"id": "a", "groupId": 101, "metrics": []},
 ])
-def test_anything_else_takes_the_general_way(entity):
-    assert parse._board_agent(entity) is None
+def test_it_reads_anything_else_the_general_way(entity, monkeypatch):
+    calls = watch_the_general_way(monkeypatch)
     assert parse.agent_record(entity).agent_id == str(entity["id"])
+    assert calls == [entity]
+
+
+def watch_the_general_way(monkeypatch) -> list:
+    """The entities agent_record hands to general_agent (which still reads them as before)."""
+    calls: list = []
+    general = parse.general_agent
+
+    def watched(entity):
+        calls.append(entity)
+        return general(entity)
+
+    monkeypatch.setattr(parse, "general_agent", watched)
+    return calls

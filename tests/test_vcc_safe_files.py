@@ -9,6 +9,7 @@ import struct
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path, PureWindowsPath
 
 import pytest
@@ -17,12 +18,9 @@ from hypothesis import strategies as st
 
 from wallboard.vcc.errors import MalformedError, TooLargeError, UnsafeError
 from wallboard.vcc.safe_files import (
-    _RESERVED,
     MAX_NAME_BYTES,
     Staging,
     ZipLimits,
-    _check_headers,
-    _check_inflated,
     name_from_disposition,
     numbered,
     safe_name,
@@ -79,6 +77,9 @@ def test_it_decodes_the_name_in_content_disposition(header, name):
         ("com1", "_com1"),
         ("LPT9.log", "_LPT9.log"),
         ("COM\u00b9.txt", "_COM\u00b9.txt"),
+        ("LPT0", "_LPT0"),
+        ("clock$.txt", "_clock$.txt"),
+        ("CONIN$", "_CONIN$"),
         ("con .txt", "_con .txt"),
         ("CONSOLE.txt", "CONSOLE.txt"),
         ("a\x00b\x1b[31m.txt", "ab[31m.txt"),
@@ -134,7 +135,7 @@ def test_it_turns_any_input_into_one_safe_component(raw):
     assert windows.name == name and not windows.drive and not windows.anchor
     assert not any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") for char in name)
     assert not set('<>:"|?*') & set(name)
-    assert name.split(".")[0].rstrip(" ").upper() not in _RESERVED
+    assert not windows.is_reserved()
     assert len(name.encode("utf-8")) <= MAX_NAME_BYTES
     assert safe_name(name) == name
     # And the file system agrees: it is one new entry of the folder, nowhere else.
@@ -317,18 +318,34 @@ def test_it_does_not_trust_a_header_that_understates_a_size(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_it_counts_the_bytes_it_inflates_not_the_headers():
-    entry = zipfile.ZipInfo("x.bin")
-    entry.file_size, entry.compress_size = 100, 100
+def understate(data: bytearray, index: int, size: int, content: bytes) -> None:
+    """Make entry `index` declare `size` bytes, with the checksum of its first `size` bytes."""
+    local = central = -1
+    for _ in range(index + 1):
+        local, central = data.index(b"PK\x03\x04", local + 1), data.index(b"PK\x01\x02", central + 1)
+    crc = zlib.crc32(content[:size]).to_bytes(4, "little")
+    data[local + 14 : local + 18], data[central + 16 : central + 20] = crc, crc
+    data[local + 22 : local + 26] = data[central + 24 : central + 28] = size.to_bytes(4, "little")
+
+
+def test_it_writes_no_more_than_the_headers_declare_whatever_the_streams_hold(tmp_path):
+    """Headers that pass every check (total, ratio) over streams that break them all."""
+    bomb, noise = bytes(500_000), os.urandom(5000)
+    data = bytearray(make_zip(("bomb.bin", bomb), ("noise.bin", noise)))
+    understate(data, 0, 100, bomb)  # 500 kB of zeros declared as 100 bytes
+    understate(data, 1, 400, noise)  # 5 kB declared as 400 bytes
     limits = ZipLimits(max_total_bytes=1000, max_ratio=10, ratio_floor=50)
-    _check_inflated(entry, 100, 100, limits)
-    with pytest.raises(MalformedError, match="declared size"):
-        _check_inflated(entry, 101, 101, limits)
-    with pytest.raises(TooLargeError):
-        _check_inflated(entry, 50, 1001, limits)
-    entry.file_size, entry.compress_size = 10_000, 5
-    with pytest.raises(UnsafeError, match="zip bomb"):
-        _check_inflated(entry, 51, 51, limits)
+
+    with Staging(tmp_path) as staging:
+        out, temp = staging.new_temp()
+        with out:
+            out.write(bytes(data))
+        staging.unpack_zip(temp, limits)
+        saved = staging.commit()
+
+    assert [(item.path.name, item.bytes) for item in saved] == [("bomb.bin", 100), ("noise.bin", 400)]
+    assert (tmp_path / "bomb.bin").read_bytes() == bomb[:100]
+    assert (tmp_path / "noise.bin").read_bytes() == noise[:400]
 
 
 # Named: a ZIP's bytes hold the time it was made, and xdist needs the same test ids in every worker.
@@ -349,13 +366,21 @@ def test_it_never_quotes_a_hostile_entry_name_in_an_error(tmp_path):
     assert "\x1b" not in str(caught.value) and "bad.txt" not in str(caught.value)
 
 
-def test_it_refuses_a_bomb_from_its_headers_before_inflating_anything():
-    entry = zipfile.ZipInfo("zeros.bin")
-    entry.file_size, entry.compress_size = 500_000, 500
-    _check_headers([entry], ZipLimits())  # a thousandfold, but under the 1 MiB floor: fine
-    entry.file_size = 2_000_000
-    with pytest.raises(UnsafeError, match="zip bomb"):
-        _check_headers([entry], ZipLimits())
+def test_it_lets_a_thousandfold_file_under_the_floor_through(tmp_path):
+    names, _ = unpack(tmp_path, make_zip(("zeros.bin", bytes(500_000))))  # the default limits
+    assert names == ["zeros.bin"] and (tmp_path / "zeros.bin").stat().st_size == 500_000
+
+
+@pytest.mark.parametrize("limits, error", [(ZipLimits(), UnsafeError), (ZipLimits(max_ratio=10_000), MalformedError)],
+                         ids=["bomb", "allowed-ratio"])
+def test_it_refuses_a_bomb_from_its_headers_before_inflating_anything(tmp_path, limits, error):
+    """The stream is broken: a bomb refused as one was refused before any of it was inflated."""
+    data = bytearray(make_zip(("zeros.bin", bytes(2_000_000))))  # a thousandfold, past the 1 MiB floor
+    stream = 30 + len("zeros.bin")  # after the local header (no extra field)
+    data[stream + 10 : stream + 60] = b"\xff" * 50
+    with pytest.raises(error):
+        unpack(tmp_path, bytes(data), limits)
+    assert os.listdir(tmp_path) == []
 
 
 def test_it_refuses_a_huge_directory_before_reading_it(tmp_path):

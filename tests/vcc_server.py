@@ -1,8 +1,9 @@
 """A real local HTTP server for the vcc tests: canned bodies and status codes by path.
 
 Tests talk to it through the real client (requests, sockets, timeouts), never through mocks.
-Routes map a path (without the query string) to a Reply; unknown paths answer 404. The
-server records every request so tests can check paths, query strings and auth headers.
+Routes map a path (without the query string) to a Reply, for GET and POST alike; unknown
+paths answer 404. The server records every request so tests can check paths, query strings
+and auth headers.
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ class VccTestServer:
                 finally:
                     with server._counter:
                         server.in_flight -= 1
+
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                # A token endpoint: the form is read (and dropped) so the connection stays usable.
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
 
             def _answer(self) -> None:
                 path, _, query = self.path.partition("?")

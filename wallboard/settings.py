@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -29,6 +30,11 @@ from wallboard.env import (
     env_timezone,
     env_url,
 )
+
+# Admin classes and forms are typed generics (admin.ModelAdmin[Board], forms.ModelForm[Tenant]);
+# Django's classes take the subscript at run time only once django-stubs-ext patches them. Once
+# per process, before any app module is imported: settings are the first thing Django loads.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

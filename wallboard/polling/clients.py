@@ -89,6 +89,18 @@ def client_for(tenant: Tenant) -> TenantClient:
         return source
 
 
+def forget_clients() -> None:
+    """Drop every cached client, so the next client_for builds each one afresh.
+
+    client_for already rebuilds a client whose tenant's own settings or credentials changed
+    in admin; it does not notice a change of the process-wide settings it reads once (the
+    VCC_* timeouts and body limit). After such a change, or to start over as a new worker
+    process would (no HTTP sessions, the shared token read back from Redis), forget them all.
+    """
+    with _lock:
+        _clients.clear()
+
+
 def board_queue_ids(tenant_id: int) -> Callable[[], list[str]]:
     """The ids of every queue the tenant's boards show, read afresh each time it is called.
 
