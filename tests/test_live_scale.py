@@ -4,6 +4,7 @@ cached snapshots (bench/fanout.py and bench/reconnect_storm.py measure them)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import uuid
 import zlib
@@ -133,8 +134,18 @@ async def test_it_checks_a_display_once_for_many_screens_at_once(monkeypatch, re
         assert orjson.loads(await screen.receive_from())["type"] == "status"  # admitted, not closed
     gate = threading.Event()
 
+    holding = threading.Event()
+
+    def hold_the_database_thread() -> None:
+        holding.set()
+        gate.wait()
+
     async def all_due_at_once() -> None:
-        busy = asyncio.ensure_future(database_sync_to_async(gate.wait)())
+        busy = asyncio.ensure_future(database_sync_to_async(hold_the_database_thread)())
+        # Only once the thread is held: on a loaded machine a screen's check could otherwise
+        # reach the thread first, be answered at once, and a second round ask again.
+        while not holding.is_set():
+            await asyncio.sleep(0.005)
         monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 0.0)  # every cached answer stale
         await asyncio.sleep(30 * consumers.ACCESS_CHECK_SECONDS)  # every screen's check comes due
         monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 3600.0)  # later rounds: cached
@@ -147,8 +158,12 @@ async def test_it_checks_a_display_once_for_many_screens_at_once(monkeypatch, re
         for screen in screens:
             await screen.disconnect()
     assert len(one_question) == 1 and '"boards_display"' in one_question[0]
-    # The same question (its timestamp differs): asked once for all the screens.
-    assert len(during) == 1 and '"boards_display"."revoked" IS NULL' in during[0], during
+    # Each question (still active? still showing this board?) asked once for all the screens,
+    # not once per screen. Whether the second is asked again depends on when its cached answer
+    # is read relative to the window, which a loaded machine moves; it is never asked twice.
+    questions = [re.sub(r"'[^']*'", "?", sql) for sql in during]
+    assert 1 <= len(questions) <= 2 and len(set(questions)) == len(questions), during
+    assert any('"boards_display"."revoked" IS NULL' in sql for sql in during), during
 
 
 @pytest.fixture
