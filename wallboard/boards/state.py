@@ -8,10 +8,13 @@ an agent's `status_since` (so the browser's timer does not jump) and the one-hou
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal, TypedDict, TypeVar
+from itertools import chain, compress, repeat
+from operator import attrgetter, ge, is_
+from typing import Any, Literal, TypedDict, TypeVar, cast
 
 from wallboard.boards import agent_stats
 from wallboard.boards.agent_stats import DayTotalsEntry, LeaderRow, OccupancyEntry
@@ -186,7 +189,8 @@ class TenantSnapshot:
     agents: Sequence[Any]
     queues: Mapping[str, Any]
     agents_by_group: dict[str | None, list[Any]] = field(default_factory=dict)
-    # Filled by prepare_agents(): entries are the same for every board, so built once.
+    # Filled by prepare_agents(): entries are the same for every board, so built once; per
+    # group when a board first asks (group_entries).
     entries: dict[str, AgentEntry] | None = None
     entries_by_group: dict[str | None, dict[str, AgentEntry]] = field(default_factory=dict)
 
@@ -200,11 +204,19 @@ class TenantSnapshot:
     def prepare_agents(self, previous: Mapping[str, AgentEntry], now: int) -> dict[str, AgentEntry]:
         """Build every agent's entry once; `previous` holds last cycle's entries (any board's)."""
         self.entries = entries = agent_entries(self.agents, previous, now)
-        self.entries_by_group = {
-            group: {agent.agent_id: entries[agent.agent_id] for agent in agents}
-            for group, agents in self.agents_by_group.items()
-        }
+        self.entries_by_group = {}
         return entries
+
+    def group_entries(self, group: str | None) -> dict[str, AgentEntry]:
+        """One agent group's entries (after prepare_agents); boards showing every agent need none."""
+        found = self.entries_by_group.get(group)
+        if found is None:
+            members = self.agents_by_group.get(group)
+            if not members:
+                return {}  # nothing kept: EMPTY, the snapshot of every cycle without data, lives on
+            entries = self.entries or {}
+            found = self.entries_by_group[group] = {agent.agent_id: entries[agent.agent_id] for agent in members}
+        return found
 
 
 EMPTY = TenantSnapshot([], {}, {})
@@ -278,6 +290,83 @@ class BoardConfig:
         return chosen
 
 
+_QUEUE_ID = attrgetter("queue_id")
+_GROUP_ID = attrgetter("group_id")
+_QUEUE_SETTINGS = attrgetter("queue_id", "label", "schedule_id")
+_QUEUE_SCHEDULE = attrgetter("queue_id", "schedule_id")
+
+
+@dataclass
+class _Shared:
+    """What the boards of one tenant have in common within one cycle (compute_boards).
+
+    Boards often show the same queues and agents: a floor's team boards overlap, and the
+    "everything" layout shows every queue and agent on every board. A tile whose inputs are
+    the same on two boards is built once and is the same object on both, and a section (a
+    board's queues, groups or agents) whose entries all are is one object too. The diff and
+    the serialiser remember what they did with an object for the rest of the cycle
+    (wallboard.live.diff, wallboard.live.store), so shared parts are diffed and serialised
+    once per cycle, not once per board.
+    """
+
+    # How many board layouts (see layout) show each queue id, how many boards each group id:
+    # tiles shown once are not looked up.
+    queues: Counter[str] = field(default_factory=Counter)
+    groups: Counter[str] = field(default_factory=Counter)
+    layouts: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # id(config) -> its layout
+    tokens: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    tiles: dict[tuple[Any, ...], tuple[Any, Any]] = field(default_factory=dict)  # key -> (before, entry)
+    agents: dict[tuple[str, ...], dict[str, AgentEntry]] = field(default_factory=dict)
+    sections: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, configs: Sequence[BoardConfig]) -> _Shared:
+        """For the boards of one cycle; `configs` must outlive it (layouts are kept by id)."""
+        shared = cls()
+        first: dict[tuple[Any, ...], BoardConfig] = {}
+        for config in configs:
+            layout = shared.layouts[id(config)] = (
+                "queues", shared.token(config), tuple(chain.from_iterable(map(_QUEUE_SETTINGS, config.queues))))
+            first.setdefault(layout, config)
+        shared.queues.update(map(_QUEUE_ID, chain.from_iterable(c.queues for c in first.values())))
+        shared.groups.update(map(_GROUP_ID, chain.from_iterable(c.groups for c in configs)))
+        return shared
+
+    def layout(self, config: BoardConfig) -> tuple[Any, ...]:
+        """The board's queue tiles and what they depend on: equal layouts give equal sections."""
+        return self.layouts[id(config)]
+
+    def token(self, config: BoardConfig) -> int:
+        """A small number for the board settings every tile depends on (part of a tile's key)."""
+        return self.tokens.setdefault((config.queue_metrics, config.thresholds, config.mute_when_closed), len(self.tokens))
+
+    def tile(self, key: tuple[Any, ...], before: Any) -> Any:
+        """The tile another board built from the same inputs this cycle, or None.
+
+        Its last state is an input (the history): the same object, or an equal one (boards
+        read back from Redis, each its own copy, until they share again).
+        """
+        done = self.tiles.get(key)
+        if done is None or not (done[0] is before or (before is not None and done[0] == before)):
+            return None
+        return done[1]
+
+    def keep(self, key: tuple[Any, ...], before: Any, entry: Any) -> None:
+        self.tiles.setdefault(key, (before, entry))
+
+    def section(self, entries: dict[str, _Entry]) -> dict[str, _Entry]:
+        """Another board's section holding the very same entries in the same order, else this one."""
+        if not entries:
+            return entries
+        key = (len(entries), id(next(iter(entries.values()))))
+        candidates = self.sections.setdefault(key, [])
+        for candidate in candidates:
+            if list(candidate) == list(entries) and all(map(is_, candidate.values(), entries.values())):
+                return candidate
+        candidates.append(entries)
+        return entries
+
+
 def board_section(config: BoardConfig) -> BoardSection:
     """The `board` part of the state: layout options the page needs."""
     return {
@@ -347,24 +436,50 @@ def _history(previous: History | None, values: Mapping[str, Any], now: int) -> H
     """
     minute = str(now - now % 60)
     history: History = {}
+    reused = 0
     for metric in HISTORY_METRICS:
         old = (previous or {}).get(metric) or {}
         value = values.get(metric)
         current = old.get(minute)
         if current is not None and (value is None or value <= current):
             history[metric] = old
+            reused += 1
             continue
         if current is not None:
             # A higher value in a minute we already have: pruning happened when it began.
             points = dict(old)
             points[minute] = value
         else:
-            oldest = now - HISTORY_SECONDS
-            points = {k: v for k, v in old.items() if int(k) > oldest}
+            points = _recent(old, now - HISTORY_SECONDS)
             if value is not None:
+                points = dict(points) if points is old else points
                 points[minute] = value
+            elif points is old:
+                reused += 1  # no value yet this minute and nothing too old: unchanged
         history[metric] = points
+    if previous is not None and reused == len(HISTORY_METRICS) and len(previous) == reused:
+        return previous  # the same object: the diff and the serialiser skip it by identity
     return history
+
+
+def _recent(points: dict[str, Any], oldest: int) -> dict[str, Any]:
+    """The points of minutes after `oldest`: `points` itself when none is older.
+
+    Minutes are epoch seconds as strings. Of one length (every minute from 2001 to 2286) they
+    sort as strings as they do as numbers, so they are compared in C; the first cycle of every
+    minute prunes every sparkline of every tile, 36,000 points for 300 queues.
+    """
+    cutoff = str(oldest)
+    if set(map(len, points)) <= {len(cutoff)}:
+        stale = list(compress(points, map(ge, repeat(cutoff), points)))
+    else:
+        stale = [minute for minute in points if int(minute) <= oldest]
+    if not stale:
+        return points
+    kept = dict(points)
+    for minute in stale:  # one, usually: the minute an hour ago
+        del kept[minute]
+    return kept
 
 
 def aggregate(records: Iterable[Any], metric: str) -> Any:
@@ -459,27 +574,64 @@ def _queue_entries(
     known: Collection[str] | None,
     previous: Mapping[str, QueueEntry],
     now: int,
+    shared: _Shared | None = None,
 ) -> dict[str, QueueEntry]:
+    if shared is None:
+        return {qc.queue_id: _queue_entry(config, qc, queues.get(qc.queue_id), schedules, known,
+                                          previous.get(qc.queue_id), now) for qc in config.queues}
+    token = shared.token(config)
+    # A board with the same tiles as another, which had the same ones last cycle too (the
+    # "everything" layout): its section is the other's, without a look at each tile.
+    layout = shared.layout(config)
+    done = shared.tiles.get(layout)
+    if done is not None and done[0] is previous:
+        return cast(dict[str, QueueEntry], done[1])
     entries: dict[str, QueueEntry] = {}
     for qc in config.queues:
-        record = queues.get(qc.queue_id)
-        metrics = {m: getattr(record, m, None) for m in config.queue_metrics}
-        history_values = {m: getattr(record, m, None) for m in HISTORY_METRICS}
-        schedule = queue_schedule(qc.schedule_id, schedules, known)
-        before = previous.get(qc.queue_id)
-        entry: QueueEntry = {
-            "id": qc.queue_id,
-            "name": qc.label or getattr(record, "queue_name", None) or qc.queue_id,
-            "media_type": getattr(record, "media_type", None),
-            "kind": "queue",
-            "missing": record is None,
-            "metrics": metrics,
-            "states": _states(config, qc.queue_id, metrics, schedule),
-            "schedule": schedule,
-            "history": _history(before.get("history") if before is not None else None, history_values, now),
-        }
-        entries[qc.queue_id] = _same_or_new(before, entry)
+        queue_id = qc.queue_id
+        before = previous.get(queue_id)
+        if shared.queues[queue_id] < 2:
+            entries[queue_id] = _queue_entry(config, qc, queues.get(queue_id), schedules, known, before, now)
+            continue
+        key = ("q", token, queue_id, qc.label, qc.schedule_id)
+        entry = shared.tile(key, before)
+        if entry is None:
+            entry = _queue_entry(config, qc, queues.get(queue_id), schedules, known, before, now)
+            shared.keep(key, before, entry)
+        entries[queue_id] = entry
+    if done is not None and entries == done[1]:
+        entries = done[1]  # boards read back from Redis, each its own copy: one object again
+    else:
+        entries = shared.section(entries)
+    shared.keep(layout, previous, entries)
     return entries
+
+
+def _queue_entry(
+    config: BoardConfig,
+    qc: QueueConf,
+    record: Any,
+    schedules: Mapping[str, Schedule],
+    known: Collection[str] | None,
+    before: QueueEntry | None,
+    now: int,
+) -> QueueEntry:
+    """One queue's tile; last cycle's object when nothing in it changed."""
+    metrics = {m: getattr(record, m, None) for m in config.queue_metrics}
+    history_values = {m: getattr(record, m, None) for m in HISTORY_METRICS}
+    schedule = queue_schedule(qc.schedule_id, schedules, known)
+    entry: QueueEntry = {
+        "id": qc.queue_id,
+        "name": qc.label or getattr(record, "queue_name", None) or qc.queue_id,
+        "media_type": getattr(record, "media_type", None),
+        "kind": "queue",
+        "missing": record is None,
+        "metrics": metrics,
+        "states": _states(config, qc.queue_id, metrics, schedule),
+        "schedule": schedule,
+        "history": _history(before.get("history") if before is not None else None, history_values, now),
+    }
+    return _same_or_new(before, entry)
 
 
 def _same_or_new(before: _Entry | None, entry: _Entry) -> _Entry:
@@ -494,27 +646,57 @@ def _group_entries(
     known: Collection[str] | None,
     previous: Mapping[str, GroupEntry],
     now: int,
+    shared: _Shared | None = None,
 ) -> dict[str, GroupEntry]:
-    schedule_of = {qc.queue_id: queue_schedule(qc.schedule_id, schedules, known) for qc in config.queues}
+    if not config.groups:
+        return {}
+    # Members' schedules come from this board's queue settings: part of a shared tile's key.
+    schedule_id_of = dict(map(_QUEUE_SCHEDULE, config.queues))
+    token = shared.token(config) if shared is not None else 0
     entries: dict[str, GroupEntry] = {}
     for gc in config.groups:
-        members = [queues[q] for q in gc.queue_ids if q in queues]
-        combined = {m: aggregate(members, m) for m in set(config.queue_metrics) | set(HISTORY_METRICS)}
-        metrics = {m: combined[m] for m in config.queue_metrics}
-        schedule = _group_schedule([schedule_of.get(q) for q in gc.queue_ids])
         before = previous.get(gc.group_id)
-        entry: GroupEntry = {
-            "id": gc.group_id,
-            "name": gc.name,
-            "kind": "group",
-            "queue_ids": list(gc.queue_ids),
-            "metrics": metrics,
-            "states": _states(config, gc.group_id, metrics, schedule),
-            "schedule": schedule,
-            "history": _history(before.get("history") if before is not None else None, combined, now),
-        }
-        entries[gc.group_id] = _same_or_new(before, entry)
-    return entries
+        member_schedules = tuple(schedule_id_of.get(q, "") for q in gc.queue_ids)
+        key: tuple[Any, ...] | None = None
+        if shared is not None and shared.groups[gc.group_id] > 1:
+            key = ("g", token, gc.group_id, gc.name, gc.queue_ids, member_schedules)
+            entry = shared.tile(key, before)
+            if entry is not None:
+                entries[gc.group_id] = entry
+                continue
+        entry = _group_entry(config, gc, queues, member_schedules, schedules, known, before, now)
+        if key is not None and shared is not None:
+            shared.keep(key, before, entry)
+        entries[gc.group_id] = entry
+    return shared.section(entries) if shared is not None else entries
+
+
+def _group_entry(
+    config: BoardConfig,
+    gc: GroupConf,
+    queues: Mapping[str, Any],
+    member_schedules: tuple[str, ...],
+    schedules: Mapping[str, Schedule],
+    known: Collection[str] | None,
+    before: GroupEntry | None,
+    now: int,
+) -> GroupEntry:
+    """One queue group's tile; last cycle's object when nothing in it changed."""
+    members = [queues[q] for q in gc.queue_ids if q in queues]
+    combined = {m: aggregate(members, m) for m in set(config.queue_metrics) | set(HISTORY_METRICS)}
+    metrics = {m: combined[m] for m in config.queue_metrics}
+    schedule = _group_schedule([queue_schedule(s, schedules, known) if s else None for s in member_schedules])
+    entry: GroupEntry = {
+        "id": gc.group_id,
+        "name": gc.name,
+        "kind": "group",
+        "queue_ids": list(gc.queue_ids),
+        "metrics": metrics,
+        "states": _states(config, gc.group_id, metrics, schedule),
+        "schedule": schedule,
+        "history": _history(before.get("history") if before is not None else None, combined, now),
+    }
+    return _same_or_new(before, entry)
 
 
 def agent_entries(agents: Iterable[Any], previous: Mapping[str, AgentEntry], now: int) -> dict[str, AgentEntry]:
@@ -556,16 +738,27 @@ def agent_entries(agents: Iterable[Any], previous: Mapping[str, AgentEntry], now
 
 
 def _agent_entries(
-    config: BoardConfig, snapshot: TenantSnapshot, previous: Mapping[str, AgentEntry], now: int
+    config: BoardConfig,
+    snapshot: TenantSnapshot,
+    previous: Mapping[str, AgentEntry],
+    now: int,
+    shared: _Shared | None = None,
 ) -> dict[str, AgentEntry]:
     entries = snapshot.entries
     if entries is None:
         entries = snapshot.prepare_agents(previous, now)
-    if not config.agent_groups:
-        return dict(entries)
-    chosen: dict[str, AgentEntry] = {}
-    for group in config.agent_groups:
-        chosen.update(snapshot.entries_by_group.get(group, {}))
+    groups = tuple(config.agent_groups)
+    chosen = shared.agents.get(groups) if shared is not None else None
+    if chosen is not None:
+        return chosen  # boards showing the same agent groups share one section
+    if not groups:
+        chosen = dict(entries)
+    else:
+        chosen = {}
+        for group in groups:
+            chosen.update(snapshot.group_entries(group))
+    if shared is not None:
+        shared.agents[groups] = chosen
     return chosen
 
 
@@ -583,15 +776,29 @@ def compute_board_state(
     seconds. `known_schedules` holds the ids 8x8 listed at the last schedule refresh (None:
     not known, see known_schedule_ids); a mapped id not among them shows as missing.
     """
+    return _board_state(config, snapshot, schedules, previous, now, known_schedules, None)
+
+
+def _board_state(
+    config: BoardConfig,
+    snapshot: TenantSnapshot,
+    schedules: Mapping[str, Schedule],
+    previous: BoardState | None,
+    now: int,
+    known_schedules: Collection[str] | None,
+    shared: _Shared | None,
+) -> BoardState:
     before = previous or None
     known = known_schedule_ids(schedules, known_schedules)
-    queues = _queue_entries(config, snapshot.queues, schedules, known, before and before.get("queues") or {}, now)
+    queues = _queue_entries(config, snapshot.queues, schedules, known, before and before.get("queues") or {}, now, shared)
+    groups = _group_entries(config, snapshot.queues, schedules, known, before and before.get("groups") or {}, now, shared)
+    agents = _agent_entries(config, snapshot, before and before.get("agents") or {}, now, shared) if config.show_agents else {}
     tiles = _agent_tiles(config, snapshot, queues, before)
     return {
         "board": board_section(config),
         "queues": queues,
-        "groups": _group_entries(config, snapshot.queues, schedules, known, before and before.get("groups") or {}, now),
-        "agents": _agent_entries(config, snapshot, before and before.get("agents") or {}, now) if config.show_agents else {},
+        "groups": groups,
+        "agents": agents,
         "announcements": list(config.announcements),
         "campaigns": list(config.campaigns),
         "leaderboard": tiles["leaderboard"],
@@ -659,13 +866,22 @@ def compute_boards(
     now: int,
     known_schedules: Collection[str] | None = None,
 ) -> dict[str, BoardState]:
-    """Every board of a tenant for one cycle; `previous` maps slug to last state (or None)."""
+    """Every board of a tenant for one cycle; `previous` maps slug to last state (or None).
+
+    What boards have in common is built once and shared (see _Shared): states of one call
+    may hold the same objects, so nothing may change a state in place.
+    """
+    configs = list(configs)
     last_agents: dict[str, AgentEntry] = {}
+    merged: set[int] = set()
     for state in previous.values():
-        if state:
-            last_agents.update(state.get("agents") or {})
+        agents = state.get("agents") if state else None
+        if agents and id(agents) not in merged:
+            merged.add(id(agents))  # boards that share a section last cycle: merged once
+            last_agents.update(agents)
     snapshot.prepare_agents(last_agents, now)
+    shared = _Shared.of(configs)
     return {
-        c.slug: compute_board_state(c, snapshot, schedules, previous.get(c.slug), now, known_schedules)
+        c.slug: _board_state(c, snapshot, schedules, previous.get(c.slug), now, known_schedules, shared)
         for c in configs
     }

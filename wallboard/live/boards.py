@@ -41,12 +41,14 @@ class BoardCycle:
 
     Made before the boards are computed: it reads each board's stored head (and its state,
     unless this process wrote it last), which the new states are diffed against. Boards of
-    one cycle share one make_patch memo, so an entry shown on several boards is diffed once.
+    one cycle share one make_patch memo and one serialiser memo, so a section or an entry shown
+    on several boards is diffed and serialised once.
     """
 
     def __init__(self, slugs: Iterable[str]):
         self._stored = {slug: _load_previous(slug) for slug in slugs}
         self._memo: Memo = {}
+        self._fragments: store.Memo = {}
 
     def previous(self, slug: str) -> BoardState | None:
         """The board's state as stored, or None when Redis has none (its next one is a new epoch)."""
@@ -56,7 +58,7 @@ class BoardCycle:
     def publish(self, slug: str, data: BoardState, as_of: str | None, status: Status) -> list[str]:
         """Store and send the board's new state; return the texts sent."""
         stored, previous = self._stored[slug] or (None, None)
-        return _publish(slug, stored, previous, data, as_of, status, self._memo)
+        return _publish(slug, stored, previous, data, as_of, status, self._memo, self._fragments)
 
     def repeat(self, slug: str, status: Status) -> list[str]:
         """Send the stored state again, with a new status: no new data this cycle.
@@ -96,6 +98,7 @@ def _publish(
     as_of: str | None,
     status: Status,
     memo: Memo | None = None,
+    fragment_memo: store.Memo | None = None,
 ) -> list[str]:
     """Store a board's new state and send what changed to its group; return the texts sent.
 
@@ -109,7 +112,7 @@ def _publish(
         head = store.BoardHead(store.new_epoch(), 1, as_of, status_json)
         # The first message of a new epoch: browsers still on the old one resync at once.
         texts.append(messages.status_text(slug, head, status_json))
-        store.save(slug, head, serialiser.fragments(data), replace=True)
+        store.save(slug, head, serialiser.fragments(data, fragment_memo), replace=True)
     else:
         cached = _previous_cache.get(slug)
         known = cached is not None and cached[:2] == (stored.epoch, stored.seq)
@@ -124,10 +127,10 @@ def _publish(
         if not ops:
             store.save(slug, head, {})
         elif known:
-            serialiser.update(data)
+            serialiser.update(data, fragment_memo)
             store.save(slug, head, serialiser.changed, serialiser.removed)
         else:
-            store.save(slug, head, serialiser.fragments(data), replace=True)
+            store.save(slug, head, serialiser.fragments(data, fragment_memo), replace=True)
     _previous_cache[slug] = (head.epoch, head.seq, data)
     send_board_texts(slug, texts)
     return texts

@@ -9,7 +9,8 @@ the `jsonpatch` package.
 
 from __future__ import annotations
 
-from itertools import compress
+from collections.abc import Iterable
+from itertools import compress, filterfalse, repeat
 from operator import is_not
 from typing import Any
 
@@ -22,12 +23,13 @@ def escape(token: str) -> str:
 
 
 _MISSING = object()
-# From this many keys on, an object whose keys did not change is scanned for changed values in
-# C (identity of each value pair) rather than key by key: a board's agents are hundreds of
-# entries of which a few are new objects each cycle.
+# From this many keys on, an object is scanned for changed values in C (identity of each value
+# pair) rather than key by key: a board's agents are hundreds of entries of which a few are new
+# objects each cycle, and a sparkline's hour of points gains one and loses one a minute.
 _BULK = 16
-# Entries (a queue, a group, an agent) sit at /<section>/<id>: the level boards share.
-_ENTRY_DEPTH = 2
+# Sections (/queues, /agents) and entries (a queue, a group, an agent at /<section>/<id>): the
+# levels boards share (wallboard.boards.state, compute_boards).
+_SHARED_DEPTHS = (1, 2)
 
 
 # One JSON Patch operation, and a cycle's memo: (path, id(old), id(new)) -> (old, new, operations).
@@ -42,21 +44,33 @@ def _same(a: Any, b: Any) -> bool:
 
 def _diff(old: Any, new: Any, path: str, ops: list[Op], memo: Memo | None, depth: int = 0) -> None:
     if type(old) is dict and type(new) is dict:
-        shared = memo if depth == _ENTRY_DEPTH else None
+        shared = memo if depth in _SHARED_DEPTHS else None
         if shared is not None:
-            # Boards of one tenant share entries (an agent's is the same object on every board
-            # that shows it): the same pair at the same path gives the same operations.
+            # Boards of one tenant share sections and entries (an agent's is the same object on
+            # every board that shows it): the same pair at the same path gives the same operations.
             memo_key = (path, id(old), id(new))
             done = shared.get(memo_key)
             if done is not None:
                 ops += done[2]
                 return
             start = len(ops)
-        if len(old) >= _BULK and len(old) == len(new) and list(old) == list(new):
-            for key in compress(old, map(is_not, old.values(), new.values())):
-                old_value, new_value = old[key], new[key]
-                if not _same(old_value, new_value):
+        if len(old) >= _BULK:
+            added: Iterable[str] = ()
+            if len(old) == len(new) and list(old) == list(new):
+                changed: Iterable[str] = compress(old, map(is_not, old.values(), new.values()))
+            else:
+                # Keys came and went (a sparkline's new minute): the keys gone or holding
+                # another object, still found in C and still in old's order.
+                changed = compress(old, map(is_not, old.values(), map(new.get, old, repeat(_MISSING))))
+                added = filterfalse(old.__contains__, new)
+            for key in changed:
+                old_value, new_value = old[key], new.get(key, _MISSING)
+                if new_value is _MISSING:
+                    ops.append({"op": "remove", "path": path + "/" + escape(key)})
+                elif not _same(old_value, new_value):
                     _diff(old_value, new_value, path + "/" + escape(key), ops, memo, depth + 1)
+            for key in added:
+                ops.append({"op": "add", "path": path + "/" + escape(key), "value": new[key]})
         else:
             for key, old_value in old.items():
                 new_value = new.get(key, _MISSING)

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import is_not
+from operator import is_, is_not
 from typing import Any, cast
 
 import orjson
@@ -50,6 +50,30 @@ def loads(text: str | bytes) -> Any:
 _NONE = object()
 
 
+@dataclass
+class _Section:
+    """One section of a board's state as last serialised: its entries and their fragments.
+
+    `tails` holds, per entry whose last member is an object (a queue's or a group's history,
+    nine tenths of its JSON), that object and where its JSON starts in the fragment: the next
+    version of the entry, changed elsewhere but holding the very same history (five cycles in
+    six), reuses those bytes instead of serialising the hour of points again.
+    """
+
+    entries: dict[str, object]  # a copy: the caller's dict may be reused
+    fragments: dict[str, tuple[bytes, bytes]]  # entry id -> (field name, `"id":{...}` fragment)
+    tails: dict[str, tuple[object, int]]
+
+
+_EMPTY = _Section({}, {}, {})
+
+# One cycle's work shared by the serialisers of a tenant's boards (StateSerialiser.update):
+# (prefix, entry id, id(entry)) -> (entry, field name, fragment, tail), and (prefix, id(new
+# section)) -> the answers given for it, each (old _Section, new section, new _Section, changed,
+# removed). The objects are kept so no id is reused while the memo lives; drop it after the cycle.
+Memo = dict[tuple[Any, ...], tuple[Any, ...]]
+
+
 def _fragment(prefix: bytes, entry_id: str, entry: object) -> tuple[bytes, bytes]:
     """An entry's field name and its `"id":{...}` JSON fragment."""
     return prefix + entry_id.encode(), orjson.dumps(entry_id) + b":" + orjson.dumps(entry)
@@ -68,17 +92,18 @@ class StateSerialiser:
         self.changed: dict[bytes, bytes] = {}
         self.removed: list[bytes] = []
         self._scalars: dict[bytes, bytes] = {}
-        # Per section: the entries last serialised (by id), and each one's field name and fragment.
-        self._entries: dict[str, dict[str, object]] = {}
-        self._fragments: dict[str, dict[str, tuple[bytes, bytes]]] = {}
+        self._sections: dict[str, _Section] = {}
 
-    def update(self, state: Mapping[str, Any]) -> None:
-        """Serialise what changed since the last call."""
+    def update(self, state: Mapping[str, Any], memo: Memo | None = None) -> None:
+        """Serialise what changed since the last call.
+
+        Pass the same `memo` (a dict) to every board's serialiser of one cycle: a section or an
+        entry that boards share (wallboard.boards.state, compute_boards) is serialised once.
+        """
         changed: dict[bytes, bytes] = {}
         removed: list[bytes] = []
         scalars: dict[bytes, bytes] = {}
-        entries: dict[str, dict[str, object]] = {}
-        fragments: dict[str, dict[str, tuple[bytes, bytes]]] = {}
+        sections: dict[str, _Section] = {}
         for key, value in state.items():
             prefix = SECTIONS.get(key)
             if prefix is None or type(value) is not dict:
@@ -87,52 +112,120 @@ class StateSerialiser:
                 if self._scalars.get(name) != fragment:
                     changed[name] = fragment
                 continue
-            entries[key] = dict(value)  # a copy: the caller's dict may be reused
-            fragments[key] = self._section(prefix, self._entries.get(key, {}), value,
-                                           self._fragments.get(key, {}), changed, removed)
+            sections[key] = _section(prefix, self._sections.get(key, _EMPTY), value, changed, removed, memo)
         removed += [name for name in self._scalars if name not in scalars]
-        removed += [name for key, old in self._fragments.items() if key not in fragments for name, _ in old.values()]
-        self._scalars, self._entries, self._fragments = scalars, entries, fragments
+        removed += [name for key, old in self._sections.items() if key not in sections for name, _ in old.fragments.values()]
+        self._scalars, self._sections = scalars, sections
         self.changed, self.removed = changed, removed
-
-    @staticmethod
-    def _section(
-        prefix: bytes,
-        old: dict[str, object],
-        new: dict[str, object],
-        old_fragments: dict[str, tuple[bytes, bytes]],
-        changed: dict[bytes, bytes],
-        removed: list[bytes],
-    ) -> dict[str, tuple[bytes, bytes]]:
-        """One section's fragments, given last cycle's entries and fragments."""
-        if len(old) == len(new) and list(old) == list(new):
-            # The same ids in the same order (the usual cycle): find the few new objects in C.
-            fragments = old_fragments.copy()
-            for entry_id in compress(new, map(is_not, old.values(), new.values())):
-                name, fragment = fragments[entry_id] = _fragment(prefix, entry_id, new[entry_id])
-                changed[name] = fragment
-            return fragments
-        fragments = {}
-        for entry_id, entry in new.items():
-            if old.get(entry_id, _NONE) is entry:
-                fragments[entry_id] = old_fragments[entry_id]
-            else:
-                name, fragment = fragments[entry_id] = _fragment(prefix, entry_id, entry)
-                changed[name] = fragment
-        removed += [old_fragments[entry_id][0] for entry_id in old if entry_id not in new]
-        return fragments
 
     def fields(self) -> dict[bytes, bytes]:
         """Every fragment of the latest state."""
         out = dict(self._scalars)
-        for fragments in self._fragments.values():
-            out.update(fragments.values())
+        for section in self._sections.values():
+            out.update(section.fragments.values())
         return out
 
-    def fragments(self, state: Mapping[str, Any]) -> dict[bytes, bytes]:
+    def fragments(self, state: Mapping[str, Any], memo: Memo | None = None) -> dict[bytes, bytes]:
         """Update, then every fragment."""
-        self.update(state)
+        self.update(state, memo)
         return self.fields()
+
+
+def _section(
+    prefix: bytes, old: _Section, new: dict[str, object], changed: dict[bytes, bytes], removed: list[bytes], memo: Memo | None
+) -> _Section:
+    """One section serialised, given how it was last cycle; what changed goes into `changed` and `removed`.
+
+    A section that boards share is done once: another board's answer for the same new section
+    holds when its old one had the very same entries, which is what boards that shared the
+    section last cycle (the same _Section) or were never serialised (none) have.
+    """
+    key = (prefix, id(new))
+    done = None
+    if memo is not None:
+        for candidate in memo.get(key, ()):
+            if candidate[0] is old or _same_entries(candidate[0].entries, old.entries):
+                done = candidate
+                break
+    if done is None:
+        mine: dict[bytes, bytes] = {}
+        gone: list[bytes] = []
+        done = (old, new, _serialise_section(prefix, old, new, mine, gone, memo), mine, gone)
+        if memo is not None:
+            memo[key] = (*memo.get(key, ()), done)
+    changed.update(done[3])
+    removed += done[4]
+    section: _Section = done[2]
+    return section
+
+
+def _same_entries(a: dict[str, object], b: dict[str, object]) -> bool:
+    """The same ids in the same order, each the very same object (checked in C)."""
+    return len(a) == len(b) and list(a) == list(b) and all(map(is_, a.values(), b.values()))
+
+
+def _serialise_section(
+    prefix: bytes, old: _Section, new: dict[str, object], changed: dict[bytes, bytes], removed: list[bytes], memo: Memo | None
+) -> _Section:
+    """The new section's fragments, reusing last cycle's for the very same entry objects."""
+    entries = old.entries
+    if len(entries) == len(new) and list(entries) == list(new):
+        # The same ids in the same order (the usual cycle): find the few new objects in C.
+        fresh: Iterable[str] = compress(new, map(is_not, entries.values(), new.values()))
+        section = _Section(dict(new), old.fragments.copy(), old.tails.copy())
+    else:
+        fresh = [entry_id for entry_id, entry in new.items() if entries.get(entry_id, _NONE) is not entry]
+        section = _Section(dict(new), {}, {})
+        for entry_id in new:
+            # In the state's order: new fragments are filled in below.
+            section.fragments[entry_id] = old.fragments.get(entry_id, (b"", b""))
+            if entry_id in old.tails:
+                section.tails[entry_id] = old.tails[entry_id]
+        removed += [old.fragments[entry_id][0] for entry_id in entries if entry_id not in new]
+    for entry_id in fresh:
+        name, fragment, tail = _entry_fragment(prefix, entry_id, new[entry_id], memo, old)
+        section.fragments[entry_id] = (name, fragment)
+        changed[name] = fragment
+        if tail is not None:
+            section.tails[entry_id] = tail
+        else:
+            section.tails.pop(entry_id, None)
+    return section
+
+
+def _entry_fragment(
+    prefix: bytes, entry_id: str, entry: object, memo: Memo | None, old: _Section
+) -> tuple[bytes, bytes, tuple[object, int] | None]:
+    """An entry's field name, fragment and tail (see _Section); once per cycle for a shared entry."""
+    key = (prefix, entry_id, id(entry))
+    done = memo.get(key) if memo is not None else None
+    if done is None:
+        before = old.fragments.get(entry_id)
+        done = (entry, *_split_fragment(prefix, entry_id, entry, old.tails.get(entry_id), before[1] if before else b""))
+        if memo is not None:
+            memo[key] = done
+    return done[1], done[2], done[3]
+
+
+def _split_fragment(
+    prefix: bytes, entry_id: str, entry: object, tail: tuple[object, int] | None, before: bytes
+) -> tuple[bytes, bytes, tuple[object, int] | None]:
+    """_fragment, with the entry's last member (when an object) serialised on its own.
+
+    The bytes are exactly orjson's for the whole entry. When `tail` says the previous fragment,
+    `before`, holds the very same object last, its JSON is taken from there.
+    """
+    if type(entry) is not dict or not entry:
+        return (*_fragment(prefix, entry_id, entry), None)
+    last = next(reversed(entry))
+    value = entry[last]
+    if type(value) is not dict or not value:
+        return (*_fragment(prefix, entry_id, entry), None)
+    value_json = before[tail[1]:-1] if tail is not None and tail[0] is value else orjson.dumps(value)
+    rest = dict(entry)
+    del rest[last]
+    head = orjson.dumps(entry_id) + b":" + orjson.dumps(rest)[:-1] + (b"," if rest else b"") + orjson.dumps(last) + b":"
+    return prefix + entry_id.encode(), head + value_json + b"}", (value, len(head))
 
 
 def assemble(fields: dict[bytes, bytes]) -> str:
