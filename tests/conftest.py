@@ -9,6 +9,9 @@ Without REDIS_URL every worker starts its private server; with REDIS_URL worker 
 database number (the URL's + N) and the channel-layer prefix `asgi-gwN` on that server, as
 pub/sub channels are not separated by database. The controlling process runs no test and
 starts nothing. `pytest tests/test_x.py` (no -n) is one session, as before.
+
+The database is SQLite, or PostgreSQL when DATABASE_URL names one: each worker has a test
+database of its own (tests/databases.py), and processes a test starts use it (subprocess_env).
 """
 
 from __future__ import annotations
@@ -19,16 +22,18 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.parallel import heavy_files_first, worker_database_url, worker_number, xdist_controller, xdist_worker
 
 _server = None
+_claim: databases.Claim | None = None
 
 # Read by tests/worker_settings.py in processes a test starts (see subprocess_env).
 CHANNEL_PREFIX_VARIABLE = "WB_TEST_CHANNEL_PREFIX"
 
 
 def pytest_configure(config):
-    global _server
+    global _server, _claim
     if xdist_controller(config):
         return
     from django.conf import settings
@@ -57,6 +62,14 @@ def pytest_configure(config):
         # A file, not memory: worker and beat subprocesses in integration tests share it.
         # (pytest-django adds the xdist worker's name to it: one database per worker.)
         database.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp(prefix="wb-db-")) / "test.sqlite3")
+    elif database["ENGINE"] == databases.POSTGRESQL and not database.get("TEST", {}).get("NAME"):
+        # A name of this run's (pytest-django adds the worker's), held while the session runs;
+        # databases that killed runs left behind are dropped on the way (tests/databases.py).
+        name = databases.run_database_name(database["NAME"], databases.run_id(getattr(config, "workerinput", None)))
+        database.setdefault("TEST", {})["NAME"] = name
+        _claim = databases.Claim(database, f"{name}_{worker}" if worker else name)
+        _claim.drop_abandoned(databases.name_prefix(database["NAME"]))
+        databases.flush_by_delete()
 
 
 @pytest.hookimpl(trylast=True)
@@ -78,8 +91,23 @@ def pytest_unconfigure(config):
 
 
 def _stop_server():
+    global _claim
     if _server is not None:
         _server.stop()
+    if _claim is not None:
+        _claim.release()  # after pytest-django dropped the database (session fixtures end first)
+        _claim = None
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, request):
+    """pytest-django's test database, with nothing else connected to it when it is dropped."""
+    yield
+    if _claim is not None and not request.config.getoption("reuse_db"):
+        from django.db import connection
+
+        keep = connection.connection.info.backend_pid if connection.connection is not None else None
+        _claim.disconnect_others(connection.settings_dict["NAME"], keep)
 
 
 @pytest.fixture(scope="session")
@@ -94,9 +122,11 @@ def subprocess_env(settings):
     env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
     if CHANNEL_PREFIX_VARIABLE in env:
         env["DJANGO_SETTINGS_MODULE"] = "tests.worker_settings"
-    database = settings.DATABASES["default"]
-    if database["ENGINE"] == "django.db.backends.sqlite3":
+    database = settings.DATABASES["default"]  # NAME: the test database's, once the test has one
+    if database["ENGINE"] == databases.SQLITE:
         env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
+    elif database["ENGINE"] == databases.POSTGRESQL:
+        env["DATABASE_URL"] = databases.subprocess_database_url(os.environ["DATABASE_URL"], database["NAME"])
     return env
 
 

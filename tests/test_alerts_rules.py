@@ -367,3 +367,13 @@ def test_it_starts_and_ends_a_scheduled_announcement_while_the_upstream_is_held(
     Announcement.objects.filter(pk=made.pk).update(ends=timezone.now() - timedelta(seconds=1))
     assert poll_tenant(tenant.pk).outcome == "held"
     assert store.load(board.slug).data["announcements"] == []
+
+
+def test_it_has_room_in_an_event_for_every_health_state():
+    """A feed rule stores the tenant's health state as the event's level.
+
+    SQLite stores a longer value than the column allows, PostgreSQL refuses the row: feed alerts
+    on production's database never fired for "unreachable" or "unreadable_secret".
+    """
+    longest = max(len(state) for state, _ in TenantHealth.STATES)
+    assert AlertEvent._meta.get_field("level").max_length >= longest

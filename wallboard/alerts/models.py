@@ -111,7 +111,7 @@ class AlertEvent(models.Model):
     key = models.CharField(max_length=200, help_text=_("What the condition is about: target and metric, tenant, schedule."))
     subject = models.CharField(max_length=300)
     detail = models.CharField(max_length=300, blank=True, help_text=_("What was seen when it started."))
-    level = models.CharField(max_length=10, blank=True)
+    level = models.CharField(max_length=20, blank=True, help_text=_("The level or health state seen (as long as TenantHealth.state)."))
     started = models.DateTimeField()
     cleared = models.DateTimeField(null=True, blank=True)
     clear_reason = models.CharField(max_length=100, blank=True)
