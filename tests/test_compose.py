@@ -21,7 +21,7 @@ def web_command() -> str:
 
 def test_it_has_the_production_services():
     services = load()["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat", "proxy"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "ticker", "beat", "proxy"}
 
 
 def test_it_runs_web_worker_and_beat_from_one_image_with_one_environment():

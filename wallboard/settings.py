@@ -259,6 +259,15 @@ ALERTS_SEND_TIMEOUT = env_float("ALERTS_SEND_TIMEOUT", 10.0, minimum=1.0, maximu
 ALERTS_DIGEST_AT = env_int("ALERTS_DIGEST_AT", 4, minimum=2, maximum=1000)
 # Finished deliveries and closed alert events older than this many days are deleted (hourly).
 ALERTS_KEEP_DAYS = env_int("ALERTS_KEEP_DAYS", 90, minimum=1, maximum=3650)
+# The tick's queue. Set to a queue of its own (docker-compose.yml: "tick") served by a worker
+# of its own (its "ticker"), a burst of polls in the worker's pool never holds a tick back.
+# Unset, it is Celery's default queue, where polls, refreshes and alerts always are: then any
+# worker serves it (a worker started without -Q still ticks).
+WALLBOARD_TICK_QUEUE = (env_str("WALLBOARD_TICK_QUEUE", "") or "celery").strip()
+CELERY_TASK_ROUTES = {"wallboard.polling.tasks.tick": {"queue": WALLBOARD_TICK_QUEUE}}
+# Polls due together go out as batches of up to this many tenants, each polled in a thread of
+# the worker process that takes the batch: a process waits on that many 8x8 answers at once.
+WALLBOARD_POLL_BATCH = env_int("WALLBOARD_POLL_BATCH", 8, minimum=1, maximum=64)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-polls": {
         "task": "wallboard.polling.tasks.tick",

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,6 +132,7 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     redis: EmbeddedRedis | None = None
     kiosk_url: str | None = None
+    web_ports: dict[str, int] = field(default_factory=dict)  # by web process name (start_web)
     demo_time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
@@ -222,20 +224,45 @@ class Stack:
         self.kiosk_url = match.group(1)
         return out
 
-    def start_web(self) -> None:
-        proc = self.spawn("web", [
+    def start_web(self, name: str = "web", port: int | None = None, wait: bool = True) -> None:
+        """A web process (uvicorn) on `port` (the stack's web_port for "web"; web_ports[name]).
+
+        More than one ("web-2", ...) share the stack's Redis and database, as behind a proxy;
+        restart() starts each again on its own port. Without `wait`, call wait_for_web() later
+        (to start several at once).
+        """
+        port = port or (self.web_port if name == "web" else self.web_ports.get(name) or free_port())
+        self.web_ports[name] = port
+        self.spawn(name, [
             sys.executable, "-m", "uvicorn", "wallboard.asgi:application", "--host", "127.0.0.1",
-            "--port", str(self.web_port), "--no-access-log", "--ws-per-message-deflate", "true",
+            "--port", str(port), "--no-access-log", "--ws-per-message-deflate", "true",
             "--ws", "wallboard.live.wsprotocol:WebSocketProtocol", "--ws-max-size", str(WS_MAX_SIZE),
         ])
-        wait_for_http(self.web_url + "/healthz", timeout=60, proc=proc)
+        if wait:
+            self.wait_for_web(name)
 
-    def start_worker(self) -> None:
-        self.spawn("worker", [
+    def wait_for_web(self, name: str = "web") -> None:
+        """Wait until a web process started by start_web answers /healthz."""
+        port = self.web_ports[name]
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=self.processes[name])
+
+    def start_worker(self, name: str = "worker", queues: str | None = None, concurrency: int | None = None) -> None:
+        """A prefork worker; by default on both queues, polls and the tick (settings.WALLBOARD_TICK_QUEUE).
+
+        A worker on the tick queue alone (`queues=self.tick_queue`, docker-compose.yml's
+        ticker) keeps ticks from waiting behind a burst of polls in the other's pool.
+        """
+        self.spawn(name, [
             sys.executable, "-m", "celery", "-A", "wallboard", "worker", "--pool", "prefork",
-            "--concurrency", str(self.concurrency), "--loglevel", self.log_level, "--without-gossip", "--without-mingle",
-            "--hostname", f"worker-{self.web_port}@%h",
+            "--concurrency", str(concurrency or self.concurrency), "--loglevel", self.log_level,
+            "--without-gossip", "--without-mingle", "-Q", queues or ",".join(dict.fromkeys(["celery", self.tick_queue])),
+            "--hostname", f"{name}-{self.web_port}@%h",
         ])
+
+    @property
+    def tick_queue(self) -> str:
+        """The tick's queue, as settings.WALLBOARD_TICK_QUEUE will read it (Celery's default unless set)."""
+        return (self.env.get("WALLBOARD_TICK_QUEUE") or "celery").strip()
 
     def start_beat(self) -> None:
         self.spawn("beat", [
@@ -287,8 +314,13 @@ class Stack:
     def restart(self, name: str, sig: int = signal.SIGTERM) -> None:
         """Stop one process (SIGKILL for a crash) and start it again."""
         self.stop_process(name, sig)
-        {"web": self.start_web, "worker": self.start_worker, "beat": self.start_beat,
-         "simulator": self.start_simulator}[name]()
+        if name in self.web_ports:
+            self.start_web(name)
+            return
+        starts: dict[str, Callable[[], None]] = {
+            "worker": self.start_worker, "beat": self.start_beat, "simulator": self.start_simulator,
+        }
+        starts[name]()
 
     def dead(self) -> list[str]:
         """Names of processes that exited on their own."""

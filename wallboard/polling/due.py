@@ -1,13 +1,15 @@
 """The due sets: which tenants are due for a poll or a schedule refresh, by time, in Redis.
 
-Two sorted sets (tenant id -> epoch seconds when next due) so a tick reads only what is due
+Two sorted sets (tenant id -> epoch seconds when next due), and a third for ContactNow
+accounts' policy refreshes (account id -> when), so a tick reads only what is due
 (ZRANGEBYSCORE up to now), never every tenant: its work grows with the polls it starts, not
 with the tenants that sleep. A claim moves each due tenant one interval on in the same Lua
 script that reads it, so any number of beats can tick at once and each poll is claimed once.
 
 A member "built" scored +inf marks a set as complete; when it is missing (Redis restarted or
-was flushed) the tick rebuilds both sets from the database (dispatch.rebuild_due_sets).
-Pure Redis: the database side lives in wallboard.polling.dispatch.
+was flushed) the tick rebuilds both sets from the database (dispatch.rebuild_due_sets; the
+ContactNow set on its own, tod.rebuild_due_set). Pure Redis: the database side lives in
+wallboard.polling.dispatch and wallboard.polling.tod.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from redis.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
 from wallboard.live.redis import get_redis
-from wallboard.polling.keys import intervals_key, polls_due_key, schedules_due_set_key
+from wallboard.polling.keys import contactnow_due_key, intervals_key, polls_due_key, schedules_due_set_key
 
 BUILT = "built"
 POLLS = "poll"
 SCHEDULES = "schedules"
+CONTACTNOW = "contactnow"  # accounts, not tenants: its intervals are "<account id>:contactnow"
 # A claim returns at most this many tenants; the rest are claimed by the next tick. Bounds
 # the time one script holds Redis (single-threaded) after a long outage.
 CLAIM_LIMIT = 2000
@@ -49,7 +52,7 @@ return out
 
 
 def _set_key(which: str) -> str:
-    return polls_due_key() if which == POLLS else schedules_due_set_key()
+    return {POLLS: polls_due_key(), SCHEDULES: schedules_due_set_key(), CONTACTNOW: contactnow_due_key()}[which]
 
 
 def claim(which: str, now: float, horizon: float, default_interval: int) -> list[tuple[int, float, int]] | None:
@@ -78,6 +81,15 @@ def move(which: str, tenant_id: int, when: float) -> None:
     get_redis().zadd(_set_key(which), {str(tenant_id): when}, xx=True)
 
 
+def put(which: str, member_id: int, when: float) -> None:
+    """Make a member due at `when`, in the set or not yet (a back-off that must outlive a rebuild).
+
+    A rebuild keeps the time of a member already in the set, so a back-off written before the
+    set was first built still holds; one the database no longer lists goes at the next rebuild.
+    """
+    get_redis().zadd(_set_key(which), {str(member_id): when})
+
+
 def track(tenant_id: int, poll_interval: int, schedule_interval: int, now: float) -> None:
     """Put an enabled tenant in both sets, due now, with its current intervals."""
     pipe = get_redis().pipeline()
@@ -99,10 +111,10 @@ def forget(tenant_ids: Iterable[int]) -> None:
     pipe.execute()
 
 
-def members() -> set[int]:
-    """Every tenant in the poll set (for a rebuild to drop the ones no longer enabled)."""
+def members(which: str = POLLS) -> set[int]:
+    """Every member of a set (for a rebuild to drop the ones no longer enabled)."""
     # The client does not decode responses: members come back as bytes.
-    raw = cast(list[bytes], get_redis().zrange(polls_due_key(), 0, -1))
+    raw = cast(list[bytes], get_redis().zrange(_set_key(which), 0, -1))
     return {int(m) for m in raw if m != BUILT.encode()}
 
 
@@ -128,4 +140,22 @@ def rebuild(enabled: dict[int, tuple[int, int]], stale: Iterable[int], now: floa
         pipe.hdel(intervals_key(), *[f"{t}:{w}" for t in gone for w in (POLLS, SCHEDULES)])
     pipe.zadd(polls_due_key(), {BUILT: float("inf")})
     pipe.zadd(schedules_due_set_key(), {BUILT: float("inf")})
+    pipe.execute()
+
+
+def rebuild_one(which: str, wanted: dict[int, int], stale: Iterable[int], now: float) -> None:
+    """Make one set hold exactly `wanted` (id -> interval), keeping members' times, and mark it built.
+
+    For a set that follows its own rows (ContactNow accounts), not the tenants' two sets.
+    """
+    key = _set_key(which)
+    pipe = get_redis().pipeline()
+    if wanted:
+        pipe.hset(intervals_key(), mapping={f"{member}:{which}": interval for member, interval in wanted.items()})
+        pipe.zadd(key, {str(member): now for member in wanted}, nx=True)
+    gone = [str(m) for m in stale if m not in wanted]
+    if gone:
+        pipe.zrem(key, *gone)
+        pipe.hdel(intervals_key(), *[f"{m}:{which}" for m in gone])
+    pipe.zadd(key, {BUILT: float("inf")})
     pipe.execute()

@@ -65,3 +65,13 @@ def intervals_key() -> str:
 def reconcile_key() -> str:
     """Present (with a TTL) while the due sets need no comparison with the database."""
     return "wb:due:reconciled"
+
+
+def contactnow_due_key() -> str:
+    """Sorted set: ContactNow account id -> when its next policy refresh is due (epoch seconds)."""
+    return "wb:due:contactnow"
+
+
+def contactnow_reconcile_key() -> str:
+    """Present (with a TTL) while the ContactNow due set needs no comparison with the database."""
+    return "wb:due:contactnow-reconciled"

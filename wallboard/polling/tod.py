@@ -13,6 +13,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from time import time as epoch
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +24,11 @@ from wallboard.boards.crypto import unreadable_fields, unreadable_message
 from wallboard.boards.models import BoardQueue, ContactNowAccount, TodAudit
 from wallboard.boards.selectors import TOD_PREFIX
 from wallboard.live.redis import get_redis
+from wallboard.polling import due as due_sets
 from wallboard.polling.catalogue import get_catalogue
 from wallboard.polling.clients import UnreadableSecretError
+from wallboard.polling.dispatch import RECONCILE_SECONDS
+from wallboard.polling.keys import contactnow_reconcile_key
 from wallboard.schedules import tod
 from wallboard.vcc.contactnow import ContactNowClient, TodPolicy, TodRule, as_rule
 from wallboard.vcc.errors import VccError
@@ -38,17 +42,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREVIEW_DAYS = 14
+# A failed policy refresh is tried again after this long, whatever the account's interval.
+RETRY_SECONDS = 60
+# The interval of an account the due set has no interval for (the model's default).
+DEFAULT_REFRESH = 300
 STATE_LABEL = {"open": "OPEN", "closed": "CLOSED", "redirect": "REDIRECTED"}
 
 
 def policies_key(account_id: int) -> str:
     """The account's policies and rules of the last refresh (JSON)."""
     return f"wb:contactnow:{account_id}:policies"
-
-
-def due_key(account_id: int) -> str:
-    """Present (with a TTL) while the account's next refresh is not yet due."""
-    return f"wb:contactnow:{account_id}:due"
 
 
 # Clients ------------------------------------------------------------------------------------
@@ -87,14 +90,39 @@ class Stored:
 
 
 def claim_due_refreshes() -> list[int]:
-    """The enabled accounts some board queue follows whose refresh is due now."""
+    """The enabled accounts some board queue follows whose refresh is due now.
+
+    From the ContactNow due set (wallboard.polling.due), claimed atomically and moved one
+    refresh interval on: a tick reads only the accounts that are due, not every account (one
+    database query and one Redis command per account, every second, before). The set follows
+    the database through a rebuild, once a minute and whenever Redis lost it: an account
+    enabled, disabled or (un)followed is picked up within a minute.
+    """
+    now = epoch()
     client = get_redis()
-    due = []
+    claimed = due_sets.claim(due_sets.CONTACTNOW, now, now, DEFAULT_REFRESH)
+    if claimed is None:  # never built, or Redis lost it: rebuild from the database
+        client.set(contactnow_reconcile_key(), "1", ex=RECONCILE_SECONDS)
+        rebuild_due_set(now)
+        claimed = due_sets.claim(due_sets.CONTACTNOW, now, now, DEFAULT_REFRESH) or []
+    elif client.set(contactnow_reconcile_key(), "1", nx=True, ex=RECONCILE_SECONDS):
+        rebuild_due_set(now)
+    return [account_id for account_id, _, _ in claimed]
+
+
+def rebuild_due_set(now: float | None = None) -> None:
+    """Make the ContactNow due set hold exactly the followed enabled accounts, keeping their times."""
+    # Members first, then the database (as dispatch.rebuild_due_sets): an account followed in
+    # between is in the database read, so it is never taken for a stale member.
+    members = due_sets.members(due_sets.CONTACTNOW)
     accounts = ContactNowAccount.objects.filter(enabled=True, queues__isnull=False).distinct()
-    for account_id, interval in accounts.values_list("pk", "refresh_interval"):
-        if client.set(due_key(account_id), "1", nx=True, px=interval * 1000):
-            due.append(account_id)
-    return due
+    wanted = dict(accounts.values_list("pk", "refresh_interval"))
+    due_sets.rebuild_one(due_sets.CONTACTNOW, wanted, members, epoch() if now is None else now)
+
+
+def refresh_now(account_id: int) -> None:
+    """Make a followed account due at the next tick (its rules were just changed)."""
+    due_sets.move(due_sets.CONTACTNOW, account_id, epoch())
 
 
 def refresh_account(account_id: int) -> str:
@@ -108,7 +136,8 @@ def refresh_account(account_id: int) -> str:
             rules = client.rules()
     except VccError as exc:
         log.warning("%s: policy refresh failed: %s", account_label(account), exc)
-        get_redis().set(due_key(account.pk), "backoff", px=60_000)
+        # Again in a minute, not at the account's (longer) interval, nor at every tick.
+        due_sets.put(due_sets.CONTACTNOW, account.pk, epoch() + RETRY_SECONDS)
         return exc.kind
     store(account.pk, policies, rules)
     return "ok"
@@ -283,7 +312,7 @@ def save_rule(account: ContactNowAccount, rule: TodRule, user: AbstractBaseUser 
     log.info("%s: %s rule %s of policy %s by %s: %s", account_label(account), operation, rule.rule,
              rule.policy, audit.username, "ok" if success else result["error"])
     if success:
-        get_redis().delete(due_key(account.pk))  # boards see the change at the next tick
+        refresh_now(account.pk)  # boards see the change at the next tick
     return audit
 
 
