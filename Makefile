@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast lint typecheck browser-deps bench clean
+.PHONY: install run test test-fast lint typecheck browser-deps proxy-deps bench clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ browser-deps:
 		fi; \
 	fi
 
+# Debian's caddy for tests/test_proxy.py (websockets through deploy/Caddyfile); the same way.
+proxy-deps:
+	@if ! command -v caddy >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's caddy for the reverse proxy test"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null; \
+		else \
+			echo "caddy is missing: install Debian's caddy package (apt-get install caddy) to run the reverse proxy test"; \
+		fi; \
+	fi
+
 # ruff, then the import arrows (.importlinter: layered apps, libraries free of our apps).
 lint: install
 	$(BIN)/ruff check .
@@ -45,7 +56,7 @@ typecheck: install
 # most tests wait on a poll cycle, a browser or a subprocess (docs/performance.md, "Test suite").
 TEST_WORKERS ?= 3
 
-test: install browser-deps lint typecheck
+test: install browser-deps proxy-deps lint typecheck
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-fast: install

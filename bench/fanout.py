@@ -7,7 +7,10 @@ has been read in full. Per poll cycle (one patch message, same epoch and seq for
 
 - spread: last client's arrival - first client's arrival (p50, p99 over the cycles);
 - seq gaps: messages a client never received (must be 0);
-- server RSS per connection: web process RSS growth / connections, after they are idle.
+- server RSS per connection: web process RSS growth / connections, after they are idle;
+- CPU over the window of the web processes, the rest of the stack and the clients, as a share
+  of the box, and the web CPU per poll cycle per screen (what load on a shared box does not
+  change: on an idle core the spread is about the busiest process's CPU per cycle).
 
 The clients must not be what is measured: each client process samples its own event loop's
 lateness (a 5 ms sleep) during the window and reports its CPU use; both are printed, and if a
@@ -16,12 +19,15 @@ client loop was late by more than a quarter of the spread target, the run says s
     .venv/bin/python bench/fanout.py                      # 100, 500, 1000 clients, 6 cycles each
     .venv/bin/python bench/fanout.py --clients 100 --cycles 3 --procs 1
     .venv/bin/python bench/fanout.py --web-procs 2       # clients split across two web processes
+    .venv/bin/python bench/fanout.py --web-procs 2 --clients 1000 5000 --procs 4 --spread-target 500  # issue 23
 
 With `--web-procs N` the stack runs N uvicorn processes on its one Redis and database (as
 behind a proxy) and client process i connects to web process i mod N: the spread is then
 measured across processes, RSS and web CPU are the sum over them.
 
-Exit status 0 when every target is met at the largest stage, 1 otherwise.
+Targets at the largest stage: p99 spread (--spread-target, 200 ms), 0 seq gaps, ≤ 40 kB RSS per
+added idle connection, permessage-deflate negotiated. Exit status 0 when every one is met, 1
+otherwise.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import sys
 import threading
@@ -44,8 +51,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     BoardClient,
     board_ready,
+    children,
     cpu_seconds,
     display_cookie,
+    load_average,
     loop_lag,
     machine,
     percentile,
@@ -57,10 +66,11 @@ from bench.common import (  # noqa: E402
     wait_until,
     ws_target,
 )
-from wallboard.devstack.stack import WS_MAX_SIZE, free_port, wait_for_http  # noqa: E402
 
+# One web process with 1,000 screens (issue 9): 200 ms. Two processes with 5,000 screens on one
+# 2-core box (issue 23): `--spread-target 500`.
 SPREAD_TARGET_MS = 200.0
-RSS_TARGET_KB = 50.0
+RSS_TARGET_KB = 40.0
 
 
 # --- client processes ----------------------------------------------------------------------------
@@ -229,22 +239,23 @@ def web_cpu_seconds(stack) -> float:
     return sum(cpu_seconds(stack.processes[name].pid) for name in web_names(stack))
 
 
-def start_more_web(stack, count: int) -> list[int]:
-    """Start `count` more web processes on the stack's Redis and database; return their ports.
+def stack_cpu_seconds(stack) -> float:
+    """Every process of the stack but the web ones (Redis, simulator, worker and its pool, beat)."""
+    pids = [proc.pid for name, proc in stack.processes.items() if name not in web_names(stack)]
+    pids += [child for pid in pids for child in children(pid)]
+    if stack.redis is not None and stack.redis.process is not None:
+        pids.append(stack.redis.process.pid)
+    return sum(cpu_seconds(pid) for pid in pids)
 
-    Started as Stack.start_web starts the first one, each on a free port of its own.
-    """
-    ports = []
-    for n in range(2, count + 2):
-        port = free_port()
-        proc = stack.spawn(f"web-{n}", [
-            sys.executable, "-m", "uvicorn", "wallboard.asgi:application", "--host", "127.0.0.1",
-            "--port", str(port), "--no-access-log", "--ws-per-message-deflate", "true",
-            "--ws", "wallboard.live.wsprotocol:WebSocketProtocol", "--ws-max-size", str(WS_MAX_SIZE),
-        ])
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc)
-        ports.append(port)
-    return ports
+
+def start_more_web(stack, count: int) -> list[int]:
+    """Start `count` more web processes ("web-2", ...) on the stack's Redis and database; their ports."""
+    names = [f"web-{n}" for n in range(2, count + 2)]
+    for name in names:
+        stack.start_web(name, wait=False)  # at once: each takes seconds to import Django
+    for name in names:
+        stack.wait_for_web(name)
+    return [stack.web_ports[name] for name in names]
 
 
 def run_stage(stack, clients: Clients, total: int, added: int, cycles: int, baseline_kb: int) -> dict:
@@ -255,6 +266,7 @@ def run_stage(stack, clients: Clients, total: int, added: int, cycles: int, base
     time.sleep(12)  # let every connection settle and go idle through one cycle
     rss = web_rss_kb(stack)
     web_cpu = web_cpu_seconds(stack)
+    stack_cpu = stack_cpu_seconds(stack)
     sim(stack, "/_sim/reset-counters", {})
     seconds = cycles * 10 + 2
     result = merge(clients.measure(seconds), total)
@@ -262,6 +274,8 @@ def run_stage(stack, clients: Clients, total: int, added: int, cycles: int, base
     result.update(
         clients=total, rss_kb=rss, per_conn_kb=(rss - baseline_kb) / total, extensions=extensions,
         web_cpu_pct=(web_cpu_seconds(stack) - web_cpu) / seconds * 100,
+        stack_cpu_pct=(stack_cpu_seconds(stack) - stack_cpu) / seconds * 100,
+        client_cpu_pct=result["client_cpu"] / seconds * 100, load=load_average(),
         upstream_per_cycle=(state["requests"]["agents"] + state["requests"]["queues"]) / max(1, state["refresh_count"]),
         max_in_flight=max(state["max_in_flight"].values(), default=0),
     )
@@ -281,6 +295,15 @@ def print_stage(r: dict) -> None:
     print(f"  upstream calls per refresh {r['upstream_per_cycle']:.2f}, max in flight {r['max_in_flight']}")
     print(f"  client loops: lateness p99 {r['lag_p99_ms']:.1f} ms, max {r['lag_max_ms']:.1f} ms, "
           f"client CPU {r['client_cpu']:.1f} s over the window")
+    cores = os.cpu_count() or 1
+    # CPU per cycle is what load on a shared box does not change: the spread on an idle core is
+    # about the web CPU per cycle of the busiest process.
+    per_cycle = r["web_cpu_pct"] / 100 * 10  # 10 s cycles
+    print(f"  web CPU per cycle {per_cycle * 1000:.0f} ms over all web processes, "
+          f"{per_cycle / max(1, r['clients']) * 1e6:.0f} us per screen")
+    print(f"  CPU share of the {cores}-core box over the window: web {r['web_cpu_pct'] / cores:.0f} %, "
+          f"rest of the stack {r['stack_cpu_pct'] / cores:.0f} %, clients {r['client_cpu_pct'] / cores:.0f} % "
+          f"(load average {r['load']})")
 
 
 def naive(stack, screens: int, seconds: float) -> None:
@@ -333,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="web processes on the one stack; client process i uses web process i mod N")
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--queues", type=int, default=300)
+    parser.add_argument("--spread-target", type=float, default=SPREAD_TARGET_MS, metavar="MS",
+                        help="p99 spread target at the largest stage (issue 23: 500 for 5,000 on two processes)")
     parser.add_argument("--naive", type=int, default=0, metavar="N",
                         help="instead: N screens polling 8x8 themselves for 60 s (the design we avoid)")
     args = parser.parse_args(argv)
@@ -364,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         if clients is not None:
             clients.quit()
         stack.stop()
-    return report(results)
+    return report(results, args.spread_target)
 
 
 def marginal_kb(results: list[dict]) -> float:
@@ -380,18 +405,18 @@ def marginal_kb(results: list[dict]) -> float:
     return (last["rss_kb"] - first["rss_kb"]) / (last["clients"] - first["clients"])
 
 
-def report(results: list[dict]) -> int:
+def report(results: list[dict], spread_target: float = SPREAD_TARGET_MS) -> int:
     last = results[-1]
     marginal = marginal_kb(results)
     print(f"\ntargets at {last['clients']} clients ({machine()}):")
-    ok = verdict("p99 spread", percentile(last["spreads"], 99) <= SPREAD_TARGET_MS and last["cycles"] > 0,
-                 f"{percentile(last['spreads'], 99):.0f} ms (target <= {SPREAD_TARGET_MS:.0f} ms)")
+    ok = verdict("p99 spread", percentile(last["spreads"], 99) <= spread_target and last["cycles"] > 0,
+                 f"{percentile(last['spreads'], 99):.0f} ms (target <= {spread_target:.0f} ms)")
     ok &= verdict("seq gaps", sum(r["gaps"] for r in results) == 0, f"{sum(r['gaps'] for r in results)} (target 0)")
     ok &= verdict("RSS per idle connection", marginal <= RSS_TARGET_KB,
                   f"{marginal:.1f} kB from {results[0]['clients']} to {last['clients']} clients "
                   f"({last['per_conn_kb']:.1f} kB counting the whole growth from 0) (target <= {RSS_TARGET_KB:.0f} kB)")
     ok &= verdict("permessage-deflate", "PerMessageDeflate" in last["extensions"], last["extensions"])
-    if last["lag_p99_ms"] > SPREAD_TARGET_MS / 4:
+    if last["lag_p99_ms"] > spread_target / 4:
         print(f"  note: a client loop ran {last['lag_p99_ms']:.0f} ms late (p99): add --procs")
     return 0 if ok else 1
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -88,7 +89,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.groups_joined: list[str] = []
         self.board_id = self.display_id = self.user_id = self.token_prefix = self.session_key = None
         self.closing = False
-        self.watcher: asyncio.Task[None] | None = None
+        self.watch_timer: asyncio.TimerHandle | None = None
+        self.watcher: asyncio.Task[None] | None = None  # only while a check runs
         self.last_resync = 0.0
         verdict = await database_sync_to_async(authorize_websocket)(self.scope, self.slug)
         await self.accept()
@@ -102,17 +104,36 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.user_id = verdict.user_id
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
-        self.watcher = asyncio.create_task(self._watch_access())
+        self._watch_later()
         await self._join(board_group(self.slug))
         if self.display_id is not None:
             await self._join(display_group(self.display_id))
         await self.send_snapshot()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Run the message's handler, without Channels' hop through the database thread first.
+
+        Channels (4.2+) awaits close_old_connections() in the one thread-sensitive sync thread
+        before every handler. A board message reaches every screen in the same instant, so
+        each cycle queued one such hop per screen behind each other in that thread: the last
+        of 2,500 screens waited for 2,499 hops (docs/performance.md, "Fan-out"). Nothing here
+        uses the database on the event loop: every query goes through database_sync_to_async,
+        which closes stale connections around itself in the thread that runs it.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def _join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
 
     async def disconnect(self, code: int) -> None:
+        self.closing = True  # no re-check is armed from here on
+        timer = getattr(self, "watch_timer", None)
+        if timer is not None:
+            timer.cancel()
         watcher = getattr(self, "watcher", None)
         if watcher is not None:
             watcher.cancel()
@@ -196,18 +217,30 @@ class BoardConsumer(AsyncWebsocketConsumer):
         message = messages.control_message(self.slug, head, action, event.get("url"))
         await self.send(text_data=messages.dumps(message))
 
-    async def _watch_access(self) -> None:
-        """Re-check the credential every few seconds and close the socket once it is gone.
+    def _watch_later(self) -> None:
+        """Re-check the credential in a few seconds, then again, until the socket closes.
 
         Independent of the channel layer: a revocation made while Redis is down (so neither
-        the admin's "revoke" message nor board messages arrive) still ends the stream.
+        the admin's "revoke" message nor board messages arrive) still ends the stream. A timer
+        while idle and a task only while a check runs: a task sleeping between checks cost
+        about 1.5 kB per idle screen (tracemalloc) and woke twice a cycle.
         """
-        while not self.closing:
-            await asyncio.sleep(ACCESS_CHECK_SECONDS)
-            code = await self._access_lost()
-            if code is not None:
-                log.info("websocket closed for board %s: access ended", self.slug)
-                await self._close(code)
+        if not self.closing:
+            self.watch_timer = asyncio.get_running_loop().call_later(ACCESS_CHECK_SECONDS, self._start_check)
+
+    def _start_check(self) -> None:
+        self.watch_timer = None
+        self.watcher = asyncio.ensure_future(self._check_access())
+
+    async def _check_access(self) -> None:
+        """One re-check: close the socket once its credential is gone, else check again later."""
+        code = await self._access_lost()
+        self.watcher = None
+        if code is not None:
+            log.info("websocket closed for board %s: access ended", self.slug)
+            await self._close(code)
+            return
+        self._watch_later()
 
     async def _access_lost(self) -> int | None:
         """The close code once this socket's credential no longer admits it, else None.

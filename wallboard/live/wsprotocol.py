@@ -14,9 +14,13 @@ Two things cost memory per open connection, whatever it carries:
 - uvicorn's default implementation (websockets' legacy protocol) runs three asyncio tasks,
   a stream reader and several events per connection; the sans-I/O implementation uses timers
   and a plain protocol object instead.
+- what the sans-I/O protocol still keeps per connection but no longer needs (tracemalloc with
+  1,000 idle screens): an asyncio.Queue for the app's receive (three deques, about 3 kB while
+  empty; a LightQueue instead), and the handshake's request and response with their headers
+  (about 3 kB) once the handshake is done.
 
-Measured with bench/fanout.py (docs/performance.md, "Fan-out"): from about 250 kB to under
-50 kB per idle connection. Use it with `uvicorn --ws wallboard.live.wsprotocol:WebSocketProtocol`.
+Measured with bench/fanout.py (docs/performance.md, "Fan-out" and "Fan-out across two web
+processes"): from about 250 kB to under 40 kB per idle connection. Use it with `uvicorn --ws wallboard.live.wsprotocol:WebSocketProtocol`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPe
 from websockets.frames import BINARY, TEXT, Frame
 from websockets.server import ServerProtocol
 from websockets.typing import ExtensionParameter
+
+from wallboard.live.layer import LightQueue
 
 # Messages smaller than this are cheaper to compress than to look up.
 SHARE_MIN_BYTES = 2048
@@ -121,3 +127,10 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             max_size=self.config.ws_max_size,
             logger=logging.getLogger("uvicorn.error"),
         )
+        self.queue = LightQueue()  # uvicorn only calls put_nowait, get and empty on it
+
+    async def send(self, message: Any) -> None:
+        """uvicorn's send; once the handshake is answered, its request and response are dropped."""
+        await super().send(message)
+        if self.handshake_complete and hasattr(self, "response"):
+            del self.request, self.response
