@@ -120,9 +120,8 @@ async def test_it_checks_a_display_once_for_many_screens_at_once(monkeypatch, re
     monkeypatch.setattr(consumers, "ACCESS_CHECK_SECONDS", 0.05)
     monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 3600.0)
     # Answers are cached per display id for the whole process and test databases hand the same
-    # ids out again, so an answer left by an earlier test could stand in for this test's; the
-    # cache has no public reset (production never needs one), hence the private name.
-    consumers._active_cache.clear()
+    # ids out again, so an answer left by an earlier test could stand in for this test's.
+    consumers.answers.clear()
     display, cookie = await make_display()
     one_question = await queries_in_the_database_thread(
         lambda: database_sync_to_async(access.display_is_active)(display.pk))

@@ -378,11 +378,22 @@ async def test_it_closes_a_connection_without_credentials_with_4403_after_accept
     assert await refused_with(socket()) == 4403
 
 
-def test_it_forgets_access_answers_too_old_to_use(monkeypatch):
+def test_it_forgets_access_answers_too_old_to_use():
     """Session keys come and go: their answers must not pile up for the life of the process."""
-    # Only memory shows the pruning, and the answer cache has no public view yet: private names.
-    monkeypatch.setattr(consumers, "ACTIVE_CACHE_SECONDS", 3.0)
-    monkeypatch.setattr(consumers, "_last_pruned", 0.0)
-    consumers._active_cache.update({("session", n, f"key{n}", 1): (100.0, True) for n in range(1000)})
-    consumers._remember(("display", 1), 1000.0, True)
-    assert consumers._active_cache == {("display", 1): (1000.0, True)}
+    cache = consumers.AnswerCache()
+    for n in range(1000):
+        cache.remember(("session", n, f"key{n}", 1), 100.0, True, max_age=3.0)
+    cache.remember(("display", 1), 100.0 + consumers.PRUNE_EVERY_SECONDS + 1, False, max_age=3.0)
+    assert len(cache) == 1
+    assert cache.get(("display", 1), 100.0 + consumers.PRUNE_EVERY_SECONDS + 2, max_age=3.0) is False
+    assert cache.get(("session", 1, "key1", 1), 100.0 + consumers.PRUNE_EVERY_SECONDS + 2, max_age=3.0) is None
+
+
+def test_it_keeps_answers_between_prunes():
+    """A pass over the dict at most once a minute: answers asked in between stay, young or old."""
+    cache = consumers.AnswerCache()
+    cache.remember(("session", 1, "a", 1), 100.0, True, max_age=3.0)
+    cache.remember(("session", 2, "b", 1), 110.0, True, max_age=3.0)  # 10 s on: no pass yet
+    assert len(cache) == 2
+    assert cache.get(("session", 2, "b", 1), 112.0, max_age=3.0) is True
+    assert cache.get(("session", 2, "b", 1), 113.5, max_age=3.0) is None

@@ -46,12 +46,45 @@ ACCESS_CHECK_SECONDS = 5.0
 # Sockets asking the same question share the answer for a few seconds, so a thousand screens
 # of one display cost one query, not a thousand.
 ACTIVE_CACHE_SECONDS = 3.0
-# Answers by question: ("display", id), ("display-board", id, token prefix, board id) or
-# ("session", user id, session key, board id). Session keys come and go, so answers too old to
-# be used are dropped now and then (a pass over the dict, at most once a minute).
-_active_cache: dict[tuple[Any, ...], tuple[float, bool]] = {}
 PRUNE_EVERY_SECONDS = 60.0
-_last_pruned = 0.0
+
+
+class AnswerCache:
+    """Access answers by question, each with the monotonic time it was asked.
+
+    Questions are ("display", id), ("display-board", id, token prefix, board id) or ("session",
+    user id, session key, board id). Session keys come and go, so answers too old to be used are
+    dropped now and then (a pass over the dict, at most once every PRUNE_EVERY_SECONDS).
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[Any, ...], tuple[float, bool]] = {}
+        self._last_pruned: float | None = None
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def get(self, key: tuple[Any, ...], now: float, max_age: float) -> bool | None:
+        """The answer asked less than `max_age` seconds before `now`, else None."""
+        cached = self._answers.get(key)
+        if cached and now - cached[0] < max_age:
+            return cached[1]
+        return None
+
+    def remember(self, key: tuple[Any, ...], asked: float, answer: bool, max_age: float) -> None:
+        """Keep an answer; now and then drop every answer older than `max_age` at `asked`."""
+        self._answers[key] = (asked, answer)
+        if self._last_pruned is None or asked - self._last_pruned > PRUNE_EVERY_SECONDS:
+            self._last_pruned = asked
+            for old in [k for k, (when, _) in self._answers.items() if asked - when > max_age]:
+                del self._answers[old]
+
+    def clear(self) -> None:
+        """Forget every answer (a test's database hands the same ids out again)."""
+        self._answers.clear()
+
+
+answers = AnswerCache()
 # The check in progress per (event loop, question): the thousand screens that ask in the same
 # instant await one query instead of queueing a thousand behind each other in the database
 # thread (which spread one cycle's delivery over hundreds of milliseconds).
@@ -313,9 +346,9 @@ async def _shared_check(key: tuple[Any, ...], check: Callable[..., bool], *args:
     A failed query (database down) keeps the socket: revoking needs the database too, and
     closing every screen on a database blip would make the TVs flap.
     """
-    cached = _active_cache.get(key)
-    if cached and time.monotonic() - cached[0] < ACTIVE_CACHE_SECONDS:
-        return cached[1]
+    cached = answers.get(key, time.monotonic(), ACTIVE_CACHE_SECONDS)
+    if cached is not None:
+        return cached
     running_key = (id(asyncio.get_running_loop()), key)
     running = _active_checks.get(running_key)
     if running is None:
@@ -332,14 +365,5 @@ async def _ask(key: tuple[Any, ...], check: Callable[..., bool], *args: Any) -> 
     except Exception as exc:  # database errors of every driver
         log.warning("access check %s failed, keeping the socket for now: %s", key[0], exc)
         return True
-    _remember(key, started, answer)
+    answers.remember(key, started, answer, ACTIVE_CACHE_SECONDS)
     return answer
-
-
-def _remember(key: tuple[Any, ...], started: float, answer: bool) -> None:
-    global _last_pruned
-    _active_cache[key] = (started, answer)
-    if started - _last_pruned > PRUNE_EVERY_SECONDS:
-        _last_pruned = started
-        for old in [k for k, (asked, _) in _active_cache.items() if started - asked > ACTIVE_CACHE_SECONDS]:
-            del _active_cache[old]
