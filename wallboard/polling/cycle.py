@@ -19,11 +19,10 @@ from django.utils import timezone
 
 from wallboard.alerts import hooks as alert_hooks
 from wallboard.boards.models import Tenant, TenantHealth
-from wallboard.boards.selectors import board_configs_for_tenant
 from wallboard.boards.state import EMPTY, TenantSnapshot, compute_board_state, compute_boards
 from wallboard.campaigns import hooks as campaign_hooks
 from wallboard.live.boards import BoardCycle
-from wallboard.polling import clients
+from wallboard.polling import boardcache, clients
 from wallboard.polling.catalogue import catalogue_from_records, update_catalogue
 from wallboard.polling.dispatch import hold_upstream, lock_ttl, poll_after, upstream_held
 from wallboard.polling.health import log_unexpected, record_failure, record_success, status_dict, tenant_label
@@ -49,7 +48,8 @@ class PollResult:
 
 def poll_tenant(tenant_id: int) -> PollResult:
     """One cycle for one tenant: fetch, record health, publish every board."""
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    # From this process's copy unless admin changed something since (one Redis GET).
+    tenant = boardcache.tenant(tenant_id)
     if tenant is None or not tenant.enabled:
         return PollResult("disabled")
     # A schedule refresh call may hold the lock for a moment; a previous poll is another matter.
@@ -67,7 +67,7 @@ def _heartbeat(tenant: Tenant) -> PollResult:
     """A cycle without calling 8x8: every board gets an empty patch and its current status."""
     health, _ = TenantHealth.objects.get_or_create(tenant=tenant)
     status = status_dict(health)
-    configs = board_configs_for_tenant(tenant)
+    configs = boardcache.board_configs(tenant.pk)
     boards = BoardCycle(c.slug for c in configs)
     for config in configs:
         boards.repeat(config.slug, status)
@@ -79,11 +79,13 @@ def _heartbeat(tenant: Tenant) -> PollResult:
 def _poll_locked(tenant: Tenant) -> PollResult:
     started = time.monotonic()
     fetched_at = timezone.now()
-    polled_at = time.time()
     snapshot = None
     error = None
     try:
         client = clients.client_for(tenant)
+        # When the agents request goes out, not when the poll began: the phase lock places polls
+        # against upstream's refresh, and the client and database setup before it vary with load.
+        polled_at = time.time()
         agent_records = client.agents()
         queue_records = client.queues()
     except VccError as exc:
@@ -108,7 +110,7 @@ def _poll_locked(tenant: Tenant) -> PollResult:
         if error.kind in ("unauthorised", "unreadable_secret"):
             # Nothing changes by retrying every cycle; saving the tenant makes it due at once.
             poll_after(tenant.pk, settings.WALLBOARD_UNAUTHORISED_RETRY)
-    configs = alert_hooks.with_announcements(board_configs_for_tenant(tenant), fetched_at)
+    configs = alert_hooks.with_announcements(boardcache.board_configs(tenant.pk), fetched_at)
     configs = campaign_hooks.with_campaigns(tenant, configs, snapshot, fetched_at)
     schedule_ids = set().union(*(c.schedule_ids() for c in configs)) if configs else set()
     schedules = schedule_states(tenant, schedule_ids, fetched_at)
