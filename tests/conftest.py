@@ -67,7 +67,7 @@ def pytest_configure(config):
         # databases that killed runs left behind are dropped on the way (tests/databases.py).
         name = databases.run_database_name(database["NAME"], databases.run_id(getattr(config, "workerinput", None)))
         database.setdefault("TEST", {})["NAME"] = name
-        _claim = databases.Claim(database, f"{name}_{worker}" if worker else name)
+        _claim = databases.claim_session(database, f"{name}_{worker}" if worker else name)
         _claim.drop_abandoned(databases.name_prefix(database["NAME"]))
         databases.flush_by_delete()
 

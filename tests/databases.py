@@ -11,6 +11,11 @@ A run that is killed cannot drop its databases. Each session therefore holds a P
 advisory lock named after its database for as long as it runs (on a connection of its own,
 which the server closes when the process dies, however it dies); a session that starts drops
 every test database of this name whose lock no session holds.
+
+A real stack a test starts (tests/stack_fixtures.py: web, worker, beat as processes of their
+own) gets a database of its own on PostgreSQL, `<the session's database>_s<N>`: created for the
+stack, migrated as `make run` migrates, dropped when it stops, and locked by the session in the
+meantime, so the same sweep drops it when the run is killed.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ SQLITE = "django.db.backends.sqlite3"
 # The advisory locks' first key: ours, apart from any lock the application takes.
 LOCK_CLASS = 0x5742_7444  # "WBtD"
 
-# PostgreSQL cuts identifiers at 63 bytes: room for "test_", "_r" + 8, "_gw" + 3 digits.
-BASE_NAME_LENGTH = 40
+# PostgreSQL cuts identifiers at 63 bytes: room for "test_", "_r" + 8, "_gw" + 3 digits and a
+# stack's "_s" + 6 digits.
+BASE_NAME_LENGTH = 32
 
 # Django's own OPTIONS, not libpq's (the rest go to psycopg.connect as they are).
 DJANGO_ONLY_OPTIONS = {"isolation_level", "server_side_binding", "pool", "assume_role"}
@@ -52,6 +58,11 @@ def run_database_name(name: str, run: str) -> str:
     return f"{name_prefix(name)}{run}"
 
 
+def stack_database_name(session_database: str, number: int) -> str:
+    """The database of a session's `number`th real stack (tests/stack_fixtures.py)."""
+    return f"{session_database}_s{number}"
+
+
 def subprocess_database_url(url: str, database: str) -> str:
     """DATABASE_URL with its database replaced: a process a test starts uses the test's database."""
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
@@ -68,6 +79,21 @@ def maintenance_conninfo(settings_dict: dict[str, Any]) -> dict[str, Any]:
     return {**options, **{k: v for k, v in given.items() if v}, "dbname": "postgres", "autocommit": True}
 
 
+_session: Claim | None = None
+
+
+def claim_session(settings_dict: dict[str, Any], database: str) -> Claim:
+    """This session's Claim on its test database, found again by session_claim()."""
+    global _session
+    _session = Claim(settings_dict, database)
+    return _session
+
+
+def session_claim() -> Claim | None:
+    """The session's Claim while it runs on PostgreSQL; None on SQLite (and before, and after)."""
+    return _session if _session is not None and not _session.connection.closed else None
+
+
 class Claim:
     """This session's hold on its test database's name, and the sweep of dead sessions' databases."""
 
@@ -82,7 +108,7 @@ class Claim:
         Only names this module makes: a database of someone else's that happens to start the
         same way is left alone.
         """
-        ours = re.compile(re.escape(prefix) + r"[0-9a-f]{8}(_gw[0-9]+)?")
+        ours = re.compile(re.escape(prefix) + r"[0-9a-f]{8}(_gw[0-9]+)?(_s[0-9]+)?")
         rows = self.connection.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)).fetchall()
         dropped = []
         for (name,) in rows:
@@ -98,6 +124,23 @@ class Claim:
             finally:
                 self.connection.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (LOCK_CLASS, name))
         return dropped
+
+    def create_database(self, name: str) -> None:
+        """Create an empty database `name`, held by this session until drop_database().
+
+        Held like the session's own: if the run is killed, the next run's sweep drops it.
+        """
+        self.connection.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, name))
+        self.connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def drop_database(self, name: str) -> None:
+        """Drop a database create_database() made, ending what is still connected to it."""
+        try:
+            if self.connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                self.disconnect_others(name)
+                self.connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        finally:
+            self.connection.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (LOCK_CLASS, name))
 
     def _try_lock(self, name: str) -> bool:
         row = self.connection.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, name)).fetchone()

@@ -1,28 +1,87 @@
 """The whole stack as real processes for fault tests, and a websocket client that acts like a TV.
 
-One small stack (40 agents, 6 queues, its own Redis and SQLite) is shared by a test module;
+One small stack (40 agents, 6 queues, its own Redis and database) is shared by a test module;
 each test injects one fault, watches what a screen sees, and leaves the stack as it found it.
+
+The stack's database is on the suite's engine: a SQLite file in its run folder, as `make run`
+has it, or, when the suite runs on PostgreSQL, a PostgreSQL database of its own made for it and
+dropped when it stops (tests/databases.py), so production's database is the one the real
+processes write to.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import sqlite3
 import tempfile
 import threading
 import time
 import urllib.request
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jsonpatch
+import psycopg
 from websockets.sync.client import connect
 
+from tests import databases
 from tests.helpers import wait_for
 from wallboard.devstack.stack import Stack
+
+# Numbers the session's stack databases (`<session's database>_s1`, `_s2`...).
+_stack_numbers = itertools.count(1)
+
+
+@dataclass
+class PostgresqlStack(Stack):
+    """A Stack on a PostgreSQL database of its own: created when it starts, dropped when it stops."""
+
+    claim: databases.Claim | None = field(default=None, repr=False)
+    database: str = ""
+
+    def start(self, *, simulator: bool = True) -> Stack:
+        if self.claim is None:
+            raise RuntimeError("the suite is not running on PostgreSQL: use new_stack()")
+        self.database = databases.stack_database_name(self.claim.database, next(_stack_numbers))
+        self.claim.create_database(self.database)
+        self.database_url = databases.subprocess_database_url(os.environ["DATABASE_URL"], self.database)
+        return super().start(simulator=simulator)  # migrates it, as `make run` migrates its SQLite file
+
+    def stop(self) -> None:
+        try:
+            super().stop()
+        finally:
+            if self.claim is not None and self.database:
+                self.claim.drop_database(self.database)
+                self.database = ""
+
+
+def new_stack(run_dir: str | Path, **options: Any) -> Stack:
+    """A Stack (not started) on the suite's database engine: see the module's docstring."""
+    claim = databases.session_claim()
+    if claim is None:
+        return Stack(Path(run_dir), **options)
+    return PostgresqlStack(Path(run_dir), claim=claim, **options)
+
+
+def stack_rows(stack: Stack, query: str) -> list[tuple]:
+    """Rows of a query (no parameters) on the stack's own database, SQLite or PostgreSQL."""
+    url = stack.database_url or ""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=20)) as db:
+            return db.execute(query).fetchall()
+    with psycopg.connect(url, connect_timeout=10) as db:
+        return db.execute(query).fetchall()
 
 
 def start_stack(**env: str) -> Stack:
     """A small stack in a short temporary folder (unix socket paths are limited to ~100 chars)."""
-    stack = Stack(Path(tempfile.mkdtemp(prefix="wb-")), agents=40, queues=6, env_extra=env)
+    stack = new_stack(tempfile.mkdtemp(prefix="wb-"), agents=40, queues=6, env_extra=env)
     try:
         stack.start()
     except Exception:

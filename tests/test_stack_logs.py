@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import wait_for
-from tests.stack_fixtures import sim, start_stack
+from tests.stack_fixtures import sim, stack_rows, start_stack
 from wallboard.boards.models import Board, Display, DisplayBoard, Tenant
 from wallboard.devstack.stack import BASE_DIR
 from wallboard.live import publish
@@ -56,9 +54,8 @@ def refused(stack) -> int:
 
 def health_state(stack) -> str | None:
     """The demo tenant's polling state, as the worker recorded it in the stack's database."""
-    with closing(sqlite3.connect(f"file:{stack.run_dir / 'db.sqlite3'}?mode=ro", uri=True, timeout=20)) as db:
-        row = db.execute("SELECT state FROM boards_tenanthealth").fetchone()
-    return row[0] if row else None
+    rows = stack_rows(stack, "SELECT state FROM boards_tenanthealth")
+    return rows[0][0] if rows else None
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import tempfile
 import pytest
 from playwright.sync_api import expect
 
+from tests.stack_fixtures import new_stack
 from wallboard.devstack.stack import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -45,7 +46,7 @@ ADMIN_PAGES = [
 
 @pytest.fixture(scope="module")
 def stack():
-    stack = Stack(run_dir=tempfile.mkdtemp(prefix="wb-csp-"), agents=12, queues=3)
+    stack = new_stack(tempfile.mkdtemp(prefix="wb-csp-"), agents=12, queues=3)
     try:
         stack.start()
         # A staff account of this test's own (the demo's admin password file is shared by every stack).

@@ -16,6 +16,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.helpers import wait_for
+from tests.stack_fixtures import new_stack
 from wallboard.devstack.stack import Stack, business_hours_zone
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,7 +27,7 @@ CYCLE = 10
 @pytest.fixture(scope="module")
 def stack():
     zone = business_hours_zone()
-    stack = Stack(run_dir=tempfile.mkdtemp(prefix="wb-e2e-"), agents=30, queues=6, sim_args=("--tenant-tz", zone))
+    stack = new_stack(tempfile.mkdtemp(prefix="wb-e2e-"), agents=30, queues=6, sim_args=("--tenant-tz", zone))
     stack.demo_time_zone = zone
     try:
         stack.start()
