@@ -15,7 +15,12 @@ refresh by watching when the answer changes, in modes kept in Redis per tenant:
   means the refresh is earlier than we thought: we keep the earlier phase and probe again
   next cycle twice as far (up to PROBE_MAX); a probe that gets the same data costs one extra
   call and a relook at the locked phase (relook). A lock is taken where the worker saw the new
-  data, not where the poll was due; one taken from a late poll probes the next cycle;
+  data, not where the poll was due; one taken from a late poll probes the next cycle. A relook
+  due at the last good phase keeps that phase even when it ran late (a plan under a beat tick
+  ahead waits for the next tick);
+- new data means new agents, the poll's first call: a refresh between its two calls (new
+  queues, the same agents) is a poll a hair early, not a lock (`straddled`): look again a
+  step later, and lock there even if that poll runs late;
 - a move upstream: a refresh that comes later than it did makes a locked poll see the same
   data: scan again from there. One that comes earlier still brings new data every cycle, only
   older: the answers say so, as agents' time in status grew by less than an interval between
@@ -99,6 +104,27 @@ def upstream_advance(before: str, after: str) -> float | None:
     return float(statistics.median(grown))
 
 
+def first_call_part(print_: str) -> str:
+    """The part of a fingerprint that comes from the poll's first call (agents: counts and sample).
+
+    A poll makes two calls, agents then queues: a refresh can fall between them, and then only
+    the queues part is new while the agents part is a whole interval old (issue 23: a lock taken
+    there kept the agents ten seconds old, and probes seconds early still "saw new data").
+    """
+    head, bar, sample = print_.partition("|")
+    agents, paren, _ = head.partition(")")
+    return f"{agents}{paren}{bar}{sample}"
+
+
+def straddled(before: str, after: str) -> bool:
+    """True when a refresh fell between this poll's two calls: new queues, the agents unchanged.
+
+    Only said of agents that move (some time in status, which grows with every refresh): a
+    tenant with nobody logged in has agents that never change, and new queues are new data.
+    """
+    return before != after and first_call_part(before) == first_call_part(after) and bool(_sample(before))
+
+
 def _sample(print_: str) -> dict[str, int]:
     _, bar, sample = print_.partition("|")
     if not bar:
@@ -151,17 +177,24 @@ def _next_phase(
     last_seen = float(raw.get("seen", 0) or 0) or last
     steady = int(raw.get("steady", 0) or 0)
     probe = float(raw.get("probe", 0) or 0)
+    sure = float(raw.get("sure", 0) or 0)
     here = {"last": f"{polled_at:.3f}", "seen": f"{seen:.3f}"}
     if "fingerprint" not in raw:
         return "scan", polled_at + scan, {**here, "good": f"{polled_at:.3f}"}
-    if raw["fingerprint"] != print_:  # new data: this poll came after a refresh
+    split = straddled(raw["fingerprint"], print_)
+    if raw["fingerprint"] != print_ and not split:  # new data: this poll came after a refresh
         kept = {**here, "good": f"{polled_at:.3f}"}
         if mode in ("relook", "fine") or (mode == "scan" and polled_at - last <= fine):
             # A late worker (a loaded machine) leaves the refresh anywhere since the poll before:
             # probe at once (next cycle) rather than in PROBE_EVERY cycles, to come back closer.
-            wide = mode != "relook" and seen - last_seen > 2 * fine
+            # A poll due where the refresh is known to be behind (the last good phase after a
+            # probe came too early, a step after a straddle) may run late: a plan under a beat
+            # tick ahead waits for the next tick. The phase it was due at is the lock then.
+            known = bool(sure) and abs(polled_at - sure) < 1e-3
+            wide = mode != "relook" and not known and seen - last_seen > 2 * fine
             steady = round(PHASE_PROBE_EVERY / k) - 1 if wide else 0
-            return "locked", seen + interval, {**here, "good": f"{seen:.3f}", "steady": str(steady)}
+            at = min(seen, polled_at) if known else seen
+            return "locked", at + interval, {**here, "good": f"{at:.3f}", "steady": str(steady)}
         if mode == "scan":
             # The refresh lies between the last poll and this one: look there, finely, next window.
             return "fine", max(polled_at + fine, last + interval + fine), kept
@@ -185,7 +218,15 @@ def _next_phase(
     if mode == "locked" and probe:
         # Early: the refresh lies between now and where the last good poll's phase falls.
         gap = good + interval - polled_at
-        return "relook", polled_at + (gap if 0 < gap <= step else step), kept
+        if 0 < gap <= step:
+            return "relook", good + interval, {**kept, "sure": f"{good + interval:.3f}"}
+        return "relook", polled_at + step, kept
+    if split:
+        # The refresh began between this poll's two calls, just after its first (sent at `seen`,
+        # however late): a step later all of the answer is new. Locking here would keep the
+        # agents a whole interval old.
+        after = seen + fine
+        return ("relook" if mode in ("locked", "relook") else "fine"), after, {**kept, "sure": f"{after:.3f}"}
     if mode == "locked":
         # A locked poll that finds nothing new: the refresh moved later. Scan from here.
         return "scan", polled_at + scan, {**here, "good": f"{polled_at:.3f}"}
