@@ -35,7 +35,7 @@ status 0 when met, 1 otherwise.
 `--jump-at` (default: half way): "locked" is then the lock's mode in Redis, and the figures
 after lock are taken from the lock to the jump and from the relock to the end.
 
-`--tick S` runs the beat every S seconds (WALLBOARD_TICK_SECONDS, 1 s by default): the
+`--tick S` runs the beat every S seconds (WALLBOARD_TICK_SECONDS, 0.25 s by default): the
 phase lock's polls planned less than a tick ahead (its quarter-second steps, the poll after a
 probe that came too early) run at the next tick, so this bounds their lateness.
 
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jump-at", type=float, default=None, help="seconds into the watch (default: half way)")
     parser.add_argument("--trace", action="store_true", help="print every plan of the phase lock and every poll")
     parser.add_argument("--tick", type=float, default=None,
-                        help="the beat's tick in seconds (WALLBOARD_TICK_SECONDS; default: the setting's, 1 s)")
+                        help="the beat's tick in seconds (WALLBOARD_TICK_SECONDS; default: the setting's, 0.25 s)")
     args = parser.parse_args(argv)
     print(machine())
     analytics = args.source == "analytics"

@@ -248,9 +248,12 @@ VCC_MAX_BODY_BYTES = env_int("VCC_MAX_BODY_BYTES", 20 * 1024 * 1024, minimum=102
 # After giving up on an 8x8 request (timeout), send nothing to that tenant for this long: 8x8
 # is still working on it and would count a new request as a second one in flight (503).
 WALLBOARD_ABANDONED_HOLD = env_float("WALLBOARD_ABANDONED_HOLD", 12.0, minimum=0.0, maximum=600.0)
-# Beat ticks every second and enqueues the polls that are due; see wallboard/polling.
+# Beat ticks this often and enqueues the polls due before the next tick; see wallboard/polling.
+# A quarter second: a poll the phase lock plans less than a tick ahead (a probe's step, the
+# catch-up after a probe) waits for the next tick, which cost up to 1.3 s of age with 1 s ticks
+# (docs/performance.md, "Phase lock: the early probes explained"). A tick is one Redis script.
 # At most 5 s: the shortest poll interval a tenant may have.
-WALLBOARD_TICK_SECONDS = env_float("WALLBOARD_TICK_SECONDS", 1.0, minimum=0.1, maximum=5.0)
+WALLBOARD_TICK_SECONDS = env_float("WALLBOARD_TICK_SECONDS", 0.25, minimum=0.1, maximum=5.0)
 # After 8x8 refuses a tenant's credentials, try again this often (not every cycle).
 WALLBOARD_UNAUTHORISED_RETRY = env_float("WALLBOARD_UNAUTHORISED_RETRY", 60.0, minimum=1.0, maximum=3600.0)
 # Alerts (docs/alerts.md): one Apprise send may take this long; from this many alerts for one
