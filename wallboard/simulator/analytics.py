@@ -107,6 +107,8 @@ class AnalyticsApi:
         self._recent_pages: list[tuple[Any, ...]] = []
         self._build_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
+        # Whether this handler thread's request still counts as in flight (see _answered).
+        self._request = threading.local()
         self.reset_counters()
 
     # --- counters --------------------------------------------------------------------------
@@ -162,12 +164,23 @@ class AnalyticsApi:
             self.requests["token" if path == TOKEN_PATH else "metrics"] += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._request.counted = True
         try:
             if path == TOKEN_PATH:
                 self._token(h, method)
             else:
                 self._metrics(h, method, path, url.query)
         finally:
+            self._answered()
+
+    def _answered(self) -> None:
+        """The request stops counting as in flight, once, just before its answer goes out.
+
+        After the last byte the client may send its next request at once, before this thread
+        runs on: counted after the send, the two overlapped on a loaded machine.
+        """
+        if getattr(self._request, "counted", False):
+            self._request.counted = False
             with self._lock:
                 self.in_flight -= 1
 
@@ -175,6 +188,7 @@ class AnalyticsApi:
         body = data if isinstance(data, bytes) else json.dumps(data, separators=(",", ":")).encode()
         with self._lock:
             self.responses[str(status)] += 1
+        self._answered()
         self.sim._send(h, status, body, JSON, headers)
 
     # --- the token endpoint ------------------------------------------------------------------
