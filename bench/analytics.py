@@ -37,7 +37,7 @@ def _pages(entities: list[dict], metrics: tuple[str, ...]) -> list[bytes]:
 def bodies(center, t: float) -> tuple[list[bytes], list[bytes]]:
     """(agent pages, queue pages) as the simulator answers the poller at simulated time t."""
     agents, queues = center.at(t)
-    built = _build(t, agents, queues, center._day)
+    built = _build(t, agents, queues, center.today)
     return _pages(built["agents"], BOARD_AGENT_METRICS), _pages(built["queues"], QUEUE_METRICS)
 
 

@@ -4,6 +4,7 @@ import copy
 import json
 
 import jsonpatch
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,12 +96,9 @@ def test_it_gives_the_same_patch_when_scanning_objects_in_bulk(old, new):
     from wallboard.live import diff
 
     expected = make_patch(old, new)
-    saved = diff._BULK
-    diff._BULK = 0  # every object goes through the C-level identity scan when its keys match
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(diff, "BULK_SCAN_FROM", 0)  # every object through the C-level identity scan
         assert make_patch(old, new) == expected
-    finally:
-        diff._BULK = saved
 
 
 def test_it_finds_changed_values_among_many_keys_in_bulk():

@@ -190,8 +190,8 @@ def test_it_sends_nothing_once_the_token_has_expired(admin_client, account, sim)
     assert TodAudit.objects.count() == 1
 
 
-def test_it_records_an_answer_that_refuses_the_write(admin_client, account, sim, monkeypatch):
-    monkeypatch.setattr(sim.contactnow, "_update", lambda records: (_ for _ in ()).throw(ValueError("Record locked")))
+def test_it_records_an_answer_that_refuses_the_write(admin_client, account, sim):
+    sim.contactnow.refuse_writes = "Record locked"
     sim.contactnow.add_rule("2164", "9", "fri", "1:0-2:0", "queue")
     response = admin_client.post(editor(account), rule_post(save="1"), follow=True)
     assert "refused the update" in page(response) and "Record locked" in response.content.decode()

@@ -26,7 +26,7 @@ _MISSING = object()
 # From this many keys on, an object is scanned for changed values in C (identity of each value
 # pair) rather than key by key: a board's agents are hundreds of entries of which a few are new
 # objects each cycle, and a sparkline's hour of points gains one and loses one a minute.
-_BULK = 16
+BULK_SCAN_FROM = 16
 # Sections (/queues, /agents) and entries (a queue, a group, an agent at /<section>/<id>): the
 # levels boards share (wallboard.boards.state, compute_boards).
 _SHARED_DEPTHS = (1, 2)
@@ -54,7 +54,7 @@ def _diff(old: Any, new: Any, path: str, ops: list[Op], memo: Memo | None, depth
                 ops += done[2]
                 return
             start = len(ops)
-        if len(old) >= _BULK:
+        if len(old) >= BULK_SCAN_FROM:
             added: Iterable[str] = ()
             if len(old) == len(new) and list(old) == list(new):
                 changed: Iterable[str] = compress(old, map(is_not, old.values(), new.values()))

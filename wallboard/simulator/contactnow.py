@@ -49,6 +49,9 @@ class ContactNowSim:
         self.quirk_policies_on_read = False
         self.fail_status: int | None = None  # answer every request with this HTTP status
         self.raw_body: bytes | None = None  # answer every request with these bytes
+        # Refuse every create and update with this error text (as ContactNow does for a locked
+        # record): the write fails in the answer, not at the HTTP level.
+        self.refuse_writes: str | None = None
         self._lock = threading.Lock()
         self.issue_token("cn-demo-token", ttl=10 * 365 * 86400)
         self.add_policy("2164", "MyTOD", "voicemail")
@@ -124,6 +127,8 @@ class ContactNowSim:
             if verb != "POST":
                 raise ValueError(f"Bad request: {action} needs POST")
             records = _records(body, fmt)
+            if self.refuse_writes:
+                raise ValueError(self.refuse_writes)
             if action == "create":
                 return self._create(records), False
             return self._update(records), False
