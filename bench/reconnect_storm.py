@@ -8,7 +8,9 @@ container); each client reconnects to the process it was on. Each
 client reconnects like the kiosk page (after 0.5 s, again and again) and counts snapshots.
 Figures: time from the restart command until every client has a fresh snapshot (and until the
 web process answered /healthz again), and the upstream calls the storm caused: every call the
-simulator saw during the storm beyond the poller's usual one per endpoint per refresh.
+simulator saw during the storm beyond the poller's usual one per endpoint per refresh. Also the
+web processes' CPU from their start until every client is fresh (start-up included), which
+load on a shared box moves less than the times.
 
     .venv/bin/python bench/reconnect_storm.py
     .venv/bin/python bench/reconnect_storm.py --clients 300 --procs 1
@@ -38,7 +40,7 @@ from bench.common import (  # noqa: E402
     wait_until,
     ws_target,
 )
-from bench.fanout import Clients, start_more_web, web_names  # noqa: E402
+from bench.fanout import Clients, start_more_web, web_cpu_seconds, web_names  # noqa: E402
 
 TARGET_SECONDS = 10.0
 
@@ -59,6 +61,7 @@ def storm(stack, clients: Clients, count: int, timeout: float) -> dict:
     started = time.monotonic()
     restart_web(stack)
     web_up = time.monotonic() - started
+    cpu_up = web_cpu_seconds(stack)  # the new processes' CPU so far: start-up, and the storm's start
     done_at = None
     while time.monotonic() - started < timeout:
         now = clients.snapshots()
@@ -67,11 +70,12 @@ def storm(stack, clients: Clients, count: int, timeout: float) -> dict:
             done_at = time.monotonic() - started
             break
         time.sleep(0.1)
+    web_cpu = web_cpu_seconds(stack)  # what the storm cost, whatever the load (with start-up)
     after = sim(stack, "/_sim/state")
     calls = sum(after["requests"].values()) - sum(state["requests"].values())
     refreshes = after["refresh_count"] - state["refresh_count"]
     return {
-        "web_up": web_up, "all_fresh": done_at, "fresh": fresh, "calls": calls, "refreshes": refreshes,
+        "web_up": web_up, "all_fresh": done_at, "web_cpu": web_cpu, "web_cpu_up": cpu_up, "fresh": fresh, "calls": calls, "refreshes": refreshes,
         "caused": max(0, calls - 2 * (refreshes + 1)),  # the poller's own calls, one window of slack
         "gaps": sum(g for _, _, g in clients.snapshots()),
     }
@@ -112,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             took = f"{r['all_fresh']:.1f} s" if r["all_fresh"] is not None else f"not within {args.timeout:.0f} s"
             print(f"storm {i + 1} ({machine()}): web answering again after {r['web_up']:.1f} s; {r['fresh']}/{args.clients} "
                   f"fresh snapshots, all after {took}; upstream calls during the storm {r['calls']} "
-                  f"over {r['refreshes']} refreshes (caused by the storm: {r['caused']})", flush=True)
+                  f"over {r['refreshes']} refreshes (caused by the storm: {r['caused']}); web CPU since the restart "
+                  f"{r['web_cpu']:.1f} s ({r['web_cpu_up']:.1f} s of it by /healthz)", flush=True)
     finally:
         if clients is not None:
             clients.quit()

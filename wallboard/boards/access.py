@@ -256,7 +256,8 @@ def _cookies(scope: Mapping[str, Any]) -> dict[str, str]:
     return parse_cookie(_header(scope, b"cookie") or "")
 
 
-def _client_ip(scope: Mapping[str, Any]) -> str | None:
+def client_ip(scope: Mapping[str, Any]) -> str | None:
+    """The handshake's peer address, if the server gave one."""
     client: tuple[str, int] | None = scope.get("client")
     return client[0] if client else None
 
@@ -276,12 +277,43 @@ def authorize_websocket(scope: Mapping[str, Any], slug: str) -> Access:
     user_id = user.pk if _is_authenticated(user) else None
     if user_id is not None and user_can_view(user, board):
         return Access(True, "session", board_id=board.pk, user_id=user_id)
-    display = display_from_cookie(_cookies(scope).get(DISPLAY_COOKIE))
+    return _display_access(board, display_cookie(scope), user_id, user_agent(scope), client_ip(scope))
+
+
+def signed_in(scope: Mapping[str, Any]) -> bool:
+    """True when the handshake carries a signed-in, active user (resolved by AuthMiddleware)."""
+    return _is_authenticated(scope.get("user"))
+
+
+def display_cookie(scope: Mapping[str, Any]) -> str | None:
+    """The display cookie a handshake carries, if any."""
+    return _cookies(scope).get(DISPLAY_COOKIE)
+
+
+def user_agent(scope: Mapping[str, Any]) -> str:
+    """The handshake's User-Agent header ("" when absent)."""
+    return _header(scope, b"user-agent") or ""
+
+
+def authorize_display(slug: str, cookie: str | None, agent: str, ip: str | None) -> Access:
+    """authorize_websocket for a handshake with no signed-in user and an allowed Origin (sync: DB).
+
+    Its answer depends on the board and the cookie only, so the screens of one display that
+    reconnect together after a restart can share one asking of it (consumers, "handshake").
+    """
+    board = Board.objects.filter(slug=slug).first()
+    if board is None:
+        return Access(False, "unknown board")
+    return _display_access(board, cookie, None, agent, ip)
+
+
+def _display_access(board: Board, cookie: str | None, user_id: int | None, agent: str, ip: str | None) -> Access:
+    display = display_from_cookie(cookie)
     if display is None:
         reason = "user has no grant for this board" if user_id else "no session and no valid display cookie"
         return Access(False, reason, board_id=board.pk, user_id=user_id)
     if not display.rotation.filter(board=board).exists():
         return Access(False, "board is not in this display's rotation", board_id=board.pk, display_id=display.pk)
-    record_seen(display, _header(scope, b"user-agent") or "", _client_ip(scope))
+    record_seen(display, agent, ip)
     return Access(True, "display", board_id=board.pk, display_id=display.pk,
                   token_prefix=display.token_hash[:HASH_PREFIX_LENGTH])

@@ -13,13 +13,15 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 
 import wallboard
 from wallboard.boards import access
@@ -28,6 +30,7 @@ from wallboard.live import messages, store
 from wallboard.live.publish import board_group, display_group
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_REVOKED = 4401
@@ -46,7 +49,12 @@ ACCESS_CHECK_SECONDS = 5.0
 # Sockets asking the same question share the answer for a few seconds, so a thousand screens
 # of one display cost one query, not a thousand.
 ACTIVE_CACHE_SECONDS = 3.0
+# How long a snapshot read from Redis serves screens connecting after it, unless a board
+# message arrives first (which drops it; BoardAudience.snapshot_text).
+RECENT_SNAPSHOT_SECONDS = 1.0
 PRUNE_EVERY_SECONDS = 60.0
+# A board's listener that failed to read a message tries again after this long, not in a spin.
+LISTENER_RETRY_SECONDS = 0.1
 
 
 class AnswerCache:
@@ -88,7 +96,7 @@ answers = AnswerCache()
 # The check in progress per (event loop, question): the thousand screens that ask in the same
 # instant await one query instead of queueing a thousand behind each other in the database
 # thread (which spread one cycle's delivery over hundreds of milliseconds).
-_active_checks: dict[tuple[int, tuple[Any, ...]], asyncio.Future[bool]] = {}
+_active_checks: dict[tuple[int, tuple[Any, ...]], asyncio.Future[Any]] = {}
 
 
 class BadFrame(Exception):
@@ -125,7 +133,11 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.watch_timer: asyncio.TimerHandle | None = None
         self.watcher: asyncio.Task[None] | None = None  # only while a check runs
         self.last_resync = 0.0
-        verdict = await database_sync_to_async(authorize_websocket)(self.scope, self.slug)
+        self.audience: BoardAudience | None = None
+        # Board messages held while a snapshot is read and sent (or a send waits for the socket).
+        self.pending: list[str] | None = []
+        self.sender: asyncio.Future[None] | None = None
+        verdict = await authorize(self.scope, self.slug)
         await self.accept()
         if not verdict.allowed:
             log.info("websocket refused for board %s: %s", self.slug, verdict.reason)
@@ -138,10 +150,26 @@ class BoardConsumer(AsyncWebsocketConsumer):
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         self._watch_later()
-        await self._join(board_group(self.slug))
+        self.audience = await BoardAudience.join(self.slug, self)
         if self.display_id is not None:
             await self._join(display_group(self.display_id))
         await self.send_snapshot()
+        await self._send_pending()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' consumer loop; however it ends, the screen leaves its board's audience.
+
+        disconnect() does that when the socket closes, but a handler that raised ends the
+        consumer without it: the screen must not stay behind, holding the board's messages.
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            audience = getattr(self, "audience", None)
+            if audience is not None:
+                self.closing = True
+                self.audience = None
+                await audience.leave(self)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Run the message's handler, without Channels' hop through the database thread first.
@@ -172,6 +200,13 @@ class BoardConsumer(AsyncWebsocketConsumer):
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+        sender = getattr(self, "sender", None)
+        if sender is not None:
+            sender.cancel()
+        audience = getattr(self, "audience", None)
+        if audience is not None:
+            self.audience = None
+            await audience.leave(self)
         for group in getattr(self, "groups_joined", []):
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -210,10 +245,18 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if code is not None:
             await self._close(code)
             return
+        holding = self.pending is None  # else a sender is already there to send them
+        if holding:
+            self.pending = []
         await self.send_snapshot()
+        if holding:
+            await self._send_pending()
 
     async def send_snapshot(self) -> None:
-        text = await sync_to_async(snapshot_text, thread_sensitive=False)(self.slug)
+        if self.audience is not None:
+            text = await self.audience.snapshot_text()
+        else:
+            text = await sync_to_async(snapshot_text, thread_sensitive=False)(self.slug)
         if self.closing:
             return
         if text is None:
@@ -223,9 +266,48 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=text)
 
     async def board_message(self, event: dict[str, Any]) -> None:
-        """A serialised protocol message for everyone on the board."""
-        if not self.closing:
-            await self.send(text_data=event["text"])
+        """A board message sent to this screen's own channel (the board's reach it via BoardAudience)."""
+        self.deliver(event["text"])
+
+    def deliver(self, text: str) -> None:
+        """Send a board message now, in order, without a task unless the socket makes it wait.
+
+        The board's listener calls this for every screen of the board in the process: the
+        send runs at once up to its first wait (none while the socket takes data), so one
+        cycle costs a send per screen, not a queue, a task wake-up and a dispatch as well.
+        Messages arriving before the snapshot is out, or while a send waits, are held and
+        sent after it by the snapshot's sender or by a task that finishes the waiting send.
+        """
+        if self.closing:
+            return
+        if self.pending is not None:
+            self.pending.append(text)
+            return
+        try:
+            rest = start_now(self.send(text_data=text))
+        except Exception as exc:  # the socket is going away; its disconnect follows
+            log.debug("board %s: a screen's send failed: %s", self.slug, exc)
+            return
+        if rest is not None:
+            self.pending = []
+            self.sender = asyncio.ensure_future(self._finish_sending(rest))
+
+    async def _finish_sending(self, rest: Awaitable[None]) -> None:
+        try:
+            await rest
+            await self._send_pending()
+        except Exception as exc:  # as in deliver
+            log.debug("board %s: a screen's send failed: %s", self.slug, exc)
+        finally:
+            self.sender = None
+
+    async def _send_pending(self) -> None:
+        """Send the held board messages in order, then let deliver send directly again."""
+        while self.pending:
+            text = self.pending.pop(0)
+            if not self.closing:
+                await self.send(text_data=text)
+        self.pending = None
 
     async def display_control(self, event: dict[str, Any]) -> None:
         """An administrator's action for this display: reload, switch board, or revoked.
@@ -303,6 +385,139 @@ class BoardConsumer(AsyncWebsocketConsumer):
         return await _shared_check(key, access.session_may_view, self.user_id, self.session_key, self.board_id)
 
 
+class BoardAudience:
+    """The screens of one board in this process (one event loop): one member of the board's group.
+
+    The pub/sub layer put each board message into every screen's queue, and each screen's task
+    woke to take it, dispatch it and send it: per screen about as much CPU again as the send
+    (docs/performance.md, "Fan-out"), which spread one cycle's delivery over seconds at 2,500
+    screens a process. Here one channel per board and process is in the group, and one task
+    reads it and hands each message to every screen's deliver().
+    """
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+        self.loop = asyncio.get_running_loop()
+        # Any: BaseChannelLayer declares no groups and a new_channel without a prefix.
+        self.layer: Any = get_channel_layer()
+        self.screens: dict[BoardConsumer, None] = {}  # a dict: screens in the order they came
+        self.joining = 0
+        self.channel: str | None = None
+        self.listener: asyncio.Task[None] | None = None
+        # The snapshot last read by a screen of the audience, with when the read began, and
+        # when the last board message passed: a snapshot read since is still the board's.
+        self.recent: tuple[float, str] | None = None
+        self.moved = float("-inf")
+        self.ready: asyncio.Future[None] = asyncio.ensure_future(self._subscribe())
+
+    @classmethod
+    async def join(cls, slug: str, screen: BoardConsumer) -> BoardAudience:
+        """Add a screen to its board's audience, once the audience is in the board's group."""
+        audience = _audiences.get(slug)
+        if audience is None or audience.loop is not asyncio.get_running_loop() or audience.layer is not get_channel_layer():
+            audience = _audiences[slug] = cls(slug)
+        audience.joining += 1
+        try:
+            await asyncio.shield(audience.ready)
+        except BaseException:
+            audience.joining -= 1
+            if _audiences.get(slug) is audience and not audience.screens and not audience.joining:
+                del _audiences[slug]  # the next screen tries again
+            raise
+        audience.joining -= 1
+        audience.screens[screen] = None
+        return audience
+
+    async def leave(self, screen: BoardConsumer) -> None:
+        """Remove a screen; the last one out takes the board's channel out of the group."""
+        self.screens.pop(screen, None)
+        if self.screens or self.joining:
+            return
+        if _audiences.get(self.slug) is self:
+            del _audiences[self.slug]
+        if self.listener is not None:
+            self.listener.cancel()  # the layer drops the channel when its receive is cancelled
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.listener
+        if self.channel is not None:
+            try:
+                await self.layer.group_discard(board_group(self.slug), self.channel)
+            except Exception as exc:  # Redis down: the layer has forgotten the member already
+                log.warning("could not leave %s (Redis down?): %s", board_group(self.slug), exc)
+
+    async def snapshot_text(self) -> str | None:
+        """The board's snapshot for a screen of the audience: one read for the screens connecting together.
+
+        After a restart thousands of screens connect within seconds, and each read the board's
+        head from Redis in the thread pool. A snapshot read while the audience was in the
+        board's group, with no board message since, is still current: any later message
+        reaches the screen after it, as it would after a fresh read.
+        """
+        recent = self.recent
+        if recent is not None and time.monotonic() - recent[0] < RECENT_SNAPSHOT_SECONDS:
+            return recent[1]
+        return await _together(("snapshot", self), self._read_snapshot)
+
+    async def _read_snapshot(self) -> str | None:
+        started = time.monotonic()
+        text = await sync_to_async(snapshot_text, thread_sensitive=False)(self.slug)
+        if text is not None and self.moved < started:
+            self.recent = (started, text)
+        return text
+
+    async def _subscribe(self) -> None:
+        self.channel = await self.layer.new_channel("board.")
+        await self.layer.group_add(board_group(self.slug), self.channel)
+        self.listener = asyncio.ensure_future(self._listen(self.channel))
+
+    async def _listen(self, channel: str) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(channel)
+            except Exception:  # one bad message must not silence the board for every screen
+                log.exception("board %s: could not read a board message", self.slug)
+                await asyncio.sleep(LISTENER_RETRY_SECONDS)
+                continue
+            if message.get("type") != "board.message":
+                continue
+            self.moved, self.recent = time.monotonic(), None  # the next screen reads Redis again
+            text = message["text"]
+            for screen in list(self.screens):
+                screen.deliver(text)
+
+
+# The audience of each board with screens in this process (at most one per board: one loop).
+_audiences: dict[str, BoardAudience] = {}
+
+
+def start_now(coroutine: Coroutine[Any, Any, None]) -> Awaitable[None] | None:
+    """Run a coroutine until it first waits: None when it finished, else what runs the rest.
+
+    What an eagerly started task does (Python 3.12), without a task for the sends that
+    never wait. The rest must be awaited (by a task) for the coroutine to finish.
+    """
+    try:
+        waiting_on = coroutine.send(None)
+    except StopIteration:
+        return None
+    return _resume(coroutine, waiting_on)
+
+
+@types.coroutine
+def _resume(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> Generator[Any, Any, None]:
+    """Drive a started coroutine on from the future it waits on, as `await` would have."""
+    while True:
+        try:
+            try:
+                sent = yield waiting_on
+            except BaseException as exc:  # cancelled while waiting: hand it on
+                waiting_on = coroutine.throw(exc)
+            else:
+                waiting_on = coroutine.send(sent)
+        except StopIteration:
+            return
+
+
 class NotFoundConsumer(AsyncWebsocketConsumer):
     """Any websocket path that is not a board's: accepted and closed with 4404.
 
@@ -349,13 +564,43 @@ async def _shared_check(key: tuple[Any, ...], check: Callable[..., bool], *args:
     cached = answers.get(key, time.monotonic(), ACTIVE_CACHE_SECONDS)
     if cached is not None:
         return cached
+    answer: bool = await _together(key, lambda: _ask(key, check, *args))
+    return answer
+
+
+async def _together(key: tuple[Any, ...], start: Callable[[], Awaitable[T]]) -> T:
+    """Await the run of `start()` in progress for `key` on this loop, or start one.
+
+    Nothing is kept once it is done: only the callers arriving while it runs share it. One
+    caller cancelled (its socket closed) does not cancel it for the others.
+    """
     running_key = (id(asyncio.get_running_loop()), key)
     running = _active_checks.get(running_key)
     if running is None:
-        running = asyncio.ensure_future(_ask(key, check, *args))
+        running = asyncio.ensure_future(start())
         _active_checks[running_key] = running
         running.add_done_callback(lambda _: _active_checks.pop(running_key, None))
-    return await asyncio.shield(running)
+    result: T = await asyncio.shield(running)
+    return result
+
+
+async def authorize(scope: Mapping[str, Any], slug: str) -> access.Access:
+    """authorize_websocket for a handshake, asked once for the screens of a display arriving together.
+
+    After a restart every screen reconnects within seconds, and each handshake was one query
+    run after another in Channels' one database thread, each on a new connection (half the
+    web process's samples in the storm; docs/performance.md, "Fan-out"). Without a signed-in
+    user the answer depends on the board and the display cookie only, so handshakes with the
+    same cookie that arrive while one is being answered take that answer. Only an answer in
+    progress is shared, none is kept: a display revoked before a handshake is refused by it.
+    """
+    if access.signed_in(scope) or not access.origin_allowed(scope):
+        verdict: access.Access = await database_sync_to_async(authorize_websocket)(scope, slug)
+        return verdict
+    cookie = access.display_cookie(scope)
+    agent, ip = access.user_agent(scope), access.client_ip(scope)
+    ask = database_sync_to_async(access.authorize_display)
+    return await _together(("handshake", slug, cookie), lambda: ask(slug, cookie, agent, ip))
 
 
 async def _ask(key: tuple[Any, ...], check: Callable[..., bool], *args: Any) -> bool:
