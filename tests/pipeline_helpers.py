@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime
 
 from asgiref.testing import ApplicationCommunicator
+from channels.db import database_sync_to_async
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from wallboard.asgi import application
 from wallboard.boards.access import DISPLAY_COOKIE, make_display_cookie
@@ -137,3 +140,18 @@ async def refused_with(comm: WebsocketCommunicator) -> int:
     closed = await comm.receive_output(5)
     assert closed["type"] == "websocket.close", f"not refused: {closed}"
     return closed["code"]
+
+
+async def queries_in_the_database_thread(work) -> list[str]:
+    """The SQL the consumers' database thread runs while `work` is awaited.
+
+    database_sync_to_async runs every query of the process in one thread, and Django keeps one
+    connection (and its query log) per thread: the capture has to start, stop and be read there.
+    """
+    capture = CaptureQueriesContext(connection)
+    await database_sync_to_async(capture.__enter__)()
+    try:
+        await work()
+    finally:
+        await database_sync_to_async(capture.__exit__)(None, None, None)
+    return await database_sync_to_async(lambda: [q["sql"] for q in capture.captured_queries])()

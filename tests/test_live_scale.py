@@ -13,13 +13,11 @@ import orjson
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import TEXT as OP_TEXT
 from websockets.frames import Frame
 
-from tests.pipeline_helpers import WebsocketCommunicator, add_display, display_cookie
+from tests.pipeline_helpers import WebsocketCommunicator, add_display, display_cookie, queries_in_the_database_thread
 from wallboard.asgi import application
 from wallboard.boards import access
 from wallboard.boards.models import Board, Display, Tenant
@@ -94,19 +92,6 @@ def make_display() -> tuple[Display, bytes]:
     return display, display_cookie(cookie)
 
 
-async def queries_in_the_database_thread(work) -> list[str]:
-    """The SQL the consumers' database thread runs while `work` is awaited.
-
-    database_sync_to_async runs every query of the process in one thread, and Django keeps one
-    connection (and its query log) per thread: the capture has to start, stop and be read there.
-    """
-    capture = CaptureQueriesContext(connection)
-    await database_sync_to_async(capture.__enter__)()
-    try:
-        await work()
-    finally:
-        await database_sync_to_async(capture.__exit__)(None, None, None)
-    return await database_sync_to_async(lambda: [q["sql"] for q in capture.captured_queries])()
 
 
 @pytest.mark.django_db(transaction=True)
