@@ -9,6 +9,7 @@ and the simulator's max requests in flight for the tenant.
 
     .venv/bin/python bench/faults.py
     .venv/bin/python bench/faults.py --agents 200 --queues 20 --hold 20
+    .venv/bin/python bench/faults.py --only 500 --only "worker kill -9" --repeat 3
 
 Targets: status within one cycle (10 s + the 3 s read timeout for a silent upstream), fresh
 data within one cycle of clearing (plus the 12 s hold after a timeout), no gap, data kept,
@@ -21,6 +22,7 @@ import argparse
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -91,12 +93,29 @@ def process_fault(stack, screen: Screen, name: str, action) -> dict:
             "new_epochs": len(screen.epochs) - epochs, "in_flight": max(sim(stack, "/_sim/state")["max_in_flight"].values())}
 
 
+def process_faults(stack) -> list[tuple[str, Callable[[], object]]]:
+    """The process faults by name, each an action on `stack` (None: for their names only)."""
+    return [
+        ("Redis restart", lambda: stack.restart_redis()),
+        ("worker kill -9", lambda: (stack.stop_process("worker", signal.SIGKILL), stack.start_worker())),
+        ("beat restart", lambda: stack.restart("beat")),
+        ("web restart", lambda: stack.restart("web")),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--queues", type=int, default=300)
     parser.add_argument("--hold", type=float, default=30, help="seconds each upstream fault stays on")
+    parser.add_argument("--only", action="append", default=[], metavar="FAULT",
+                        help="run only this fault (its name as printed; repeatable)")
+    parser.add_argument("--repeat", type=int, default=1, help="run the faults this many times over")
     args = parser.parse_args(argv)
+    wanted = [name for name, *_ in UPSTREAM] + [name for name, _ in process_faults(None)]
+    unknown = set(args.only) - set(wanted)
+    if unknown:
+        parser.error(f"unknown fault {sorted(unknown)}; one of {wanted}")
     print(machine())
     stack = start_stack(args.agents, args.queues, env={"WALLBOARD_UNAUTHORISED_RETRY": "10"})
     results = []
@@ -107,18 +126,16 @@ def main(argv: list[str] | None = None) -> int:
         screen = Screen(f"ws://127.0.0.1:{port}/ws/boards/demo/",
                         {"Origin": f"http://127.0.0.1:{port}", "Cookie": display_cookie(stack)}).start()
         screen.wait_state("ok", 30)
-        for name, fault, state, recovery in UPSTREAM:
-            results.append(upstream_fault(stack, screen, name, fault, state, recovery, args.hold))
-            print_row(results[-1])
-        for name, action in [
-            ("Redis restart", stack.restart_redis),
-            ("worker kill -9", lambda: (stack.stop_process("worker", signal.SIGKILL), stack.start_worker())),
-            ("beat restart", lambda: stack.restart("beat")),
-            ("web restart", lambda: stack.restart("web")),
-        ]:
-            time.sleep(5)
-            results.append(process_fault(stack, screen, name, action))
-            print_row(results[-1])
+        for _ in range(args.repeat):
+            for name, fault, state, recovery in UPSTREAM:
+                if not args.only or name in args.only:
+                    results.append(upstream_fault(stack, screen, name, fault, state, recovery, args.hold))
+                    print_row(results[-1])
+            for name, action in process_faults(stack):
+                if not args.only or name in args.only:
+                    time.sleep(5)
+                    results.append(process_fault(stack, screen, name, action))
+                    print_row(results[-1])
     finally:
         if screen is not None:
             screen.stop()
