@@ -7,20 +7,11 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from tests.pipeline_helpers import Clock
 from wallboard.simulator.server import SimulatorServer
 
 START = datetime(2026, 3, 4, 11, 0, 0, tzinfo=UTC).timestamp()
 PATHS = ["/api/rtstats/stats/agents.json", "/api/rtstats/stats/queues", "/api/rtstats/stats/queues.json"]
-
-
-class Clock:
-    """A simulated clock the test steps by hand."""
-
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture

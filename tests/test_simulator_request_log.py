@@ -12,20 +12,11 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from tests.pipeline_helpers import Clock
 from wallboard.simulator.server import SimulatorServer
 
 START = datetime(2026, 3, 4, 11, 0, 0, tzinfo=UTC).timestamp()
 AUTH = ("demo", "demo-token")
-
-
-class Clock:
-    """A simulated clock the test steps by hand."""
-
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture
