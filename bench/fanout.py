@@ -258,6 +258,14 @@ def start_more_web(stack, count: int) -> list[int]:
     return [stack.web_ports[name] for name in names]
 
 
+def ws_targets(stack, cookie: str, web_procs: int) -> list[tuple[str, dict[str, str]]]:
+    """The board websocket of the stack's web process and of `web_procs - 1` more, started here."""
+    targets = [ws_target(stack, cookie)]
+    for port in start_more_web(stack, web_procs - 1):
+        targets.append((f"ws://127.0.0.1:{port}/ws/boards/demo/", {"Origin": f"http://127.0.0.1:{port}", "Cookie": cookie}))
+    return targets
+
+
 def run_stage(stack, clients: Clients, total: int, added: int, cycles: int, baseline_kb: int) -> dict:
     started = time.monotonic()
     ready, extensions = clients.add(added)
@@ -372,11 +380,8 @@ def main(argv: list[str] | None = None) -> int:
             naive(stack, args.naive, 60)
             return 0
         cookie = display_cookie(stack)
-        url, headers = ws_target(stack, cookie)
-        targets = [(url, headers)]
-        for port in start_more_web(stack, args.web_procs - 1):
-            targets.append((f"ws://127.0.0.1:{port}/ws/boards/demo/",
-                            {"Origin": f"http://127.0.0.1:{port}", "Cookie": cookie}))
+        targets = ws_targets(stack, cookie, args.web_procs)
+        url, headers = targets[0]
         time.sleep(3)
         baseline = web_rss_kb(stack)
         print(f"web RSS with no client: {baseline / 1024:.1f} MB ({len(targets)} web process(es))", flush=True)

@@ -38,9 +38,8 @@ from bench.common import (  # noqa: E402
     start_stack,
     verdict,
     wait_until,
-    ws_target,
 )
-from bench.fanout import Clients, start_more_web, web_cpu_seconds, web_names  # noqa: E402
+from bench.fanout import Clients, web_cpu_seconds, web_names, ws_targets  # noqa: E402
 
 TARGET_SECONDS = 10.0
 
@@ -101,11 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_until(lambda: board_ready(stack), 90, what="first board state")
         cookie = display_cookie(stack)
-        url, headers = ws_target(stack, cookie)
-        targets = [(url, headers)]
-        for port in start_more_web(stack, args.web_procs - 1):
-            targets.append((f"ws://127.0.0.1:{port}/ws/boards/demo/",
-                            {"Origin": f"http://127.0.0.1:{port}", "Cookie": cookie}))
+        targets = ws_targets(stack, cookie, args.web_procs)
+        url, headers = targets[0]
         clients = Clients(url, headers, max(args.procs, len(targets)), retry=True, targets=targets)
         ready, _ = clients.add(args.clients)
         print(f"{ready}/{args.clients} clients connected with a snapshot", flush=True)
