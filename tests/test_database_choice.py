@@ -24,6 +24,7 @@ from django.db import connection
 from psycopg import sql
 
 from tests import databases
+from tests.helpers import run_inner_pytest
 from wallboard.devstack.stack import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -131,15 +132,9 @@ def inner(tmp_path):
             environment["DATABASE_URL"] = databases.subprocess_database_url(os.environ["DATABASE_URL"], base)
         environment.update(PYTHONPATH=str(BASE_DIR), DJANGO_SETTINGS_MODULE="wallboard.settings", TMPDIR=str(scratch),
                            WB_REPORT_DIR=str(reports))
-        argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                "--dist", "loadfile", "--rootdir", str(tmp_path), *args]
-        with open(tmp_path / "output.txt", "w+") as output:
-            done = subprocess.run(argv, cwd=tmp_path, env=environment, stdout=output, stderr=subprocess.STDOUT,
-                                  timeout=300)
-            output.seek(0)
-            text = output.read()
-        found = {path.name: json.loads(path.read_text()) for path in reports.iterdir()}
-        return done.returncode, found, text, base
+        status, found, text = run_inner_pytest(tmp_path, environment, reports, "-p", "no:cacheprovider", "-q",
+                                               "--dist", "loadfile", *args)
+        return status, found, text, base
 
     yield run
     shutil.rmtree(scratch, ignore_errors=True)

@@ -6,7 +6,6 @@ The isolation tests run a small pytest of their own, in a subprocess, with the s
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.helpers import run_inner_pytest
 from tests.parallel import heavy_files_first, worker_database_url
 from wallboard.devstack.embedded_redis import EmbeddedRedis
 
@@ -80,17 +80,11 @@ def inner(tmp_path):
                        if not k.startswith(("PYTEST_", "REDIS_URL", "WB_TEST_")) and k != "DJANGO_SETTINGS_MODULE"}
         environment.update(PYTHONPATH=str(BASE_DIR), DJANGO_SETTINGS_MODULE="wallboard.settings", TMPDIR=str(scratch),
                            WB_REPORT_DIR=str(reports), **env)
-        argv = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q",
-                "--dist", "loadfile", "--no-loadscope-reorder", "--rootdir", str(tmp_path), *args]
-        # Into a file, not a pipe: a server left running would hold a pipe open, and the run with it.
-        with open(tmp_path / "output.txt", "w+") as output:
-            done = subprocess.run(argv, cwd=tmp_path, env=environment, stdout=output, stderr=subprocess.STDOUT,
-                                  timeout=300)
-            output.seek(0)
-            text = output.read()
-        found = {path.name: json.loads(path.read_text()) for path in reports.iterdir()}
+        status, found, text = run_inner_pytest(tmp_path, environment, reports, "-p", "tests.conftest",
+                                               "-p", "no:cacheprovider", "-q", "--dist", "loadfile",
+                                               "--no-loadscope-reorder", *args)
         folders = sorted(path.name for path in scratch.iterdir())
-        return InnerRun(done.returncode, found, folders, running_from(scratch), text)
+        return InnerRun(status, found, folders, running_from(scratch), text)
 
     yield run
     for pid in running_from(scratch):  # only if a test failed: stop what it left behind
